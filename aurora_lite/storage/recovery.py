@@ -1,0 +1,85 @@
+"""Crash recovery of the volume: find the durable point from a read quorum, truncate above it.
+
+Used when a volume is reopened from disk and when a new writer takes over.
+No redo is replayed: recovery only decides where the log ends.
+
+1. Every protection group needs a read quorum (3 of 6 segments available).
+   Any record that reached write quorum (4 of 6) is on at least one of any 3.
+2. LSNs are dense, so VCL is the end of the gap-free run of LSNs found in the
+   union of the available segments; VDL is the last COMMIT at or below VCL.
+3. A new epoch is recorded durably with the truncation point VDL; records
+   above VDL from older epochs are void everywhere, also on segments that are
+   down now (they apply the truncation before they rejoin).
+4. Gossip fills every available segment up to VDL, so each kept record is on
+   every available segment (and so durable when 4 are up).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .errors import QuorumUnavailableError
+from .protection_group import READ_QUORUM
+from .records import RecordKind
+
+if TYPE_CHECKING:
+    from .volume import Volume
+
+
+@attrs.frozen
+class RecoveryReport:
+    """What a recovery found and did."""
+
+    vcl: int
+    vdl: int
+    epoch: int
+    truncated_records: int
+    repaired_records: int
+
+
+def recover(volume: Volume) -> RecoveryReport:
+    """Bring the volume to a consistent end at VDL under a new epoch."""
+    with volume._cond:
+        present: set[int] = set()
+        commits: list[int] = []
+        for pg in volume._pgs:
+            live = pg.available_segments()
+            if len(live) < READ_QUORUM:
+                raise QuorumUnavailableError(
+                    f"protection group {pg.index}: {len(live)} of 6 segments available, "
+                    f"recovery needs a read quorum of {READ_QUORUM}"
+                )
+            for segment in live:
+                present.update(segment.log.lsns())
+                commits.extend(segment.log.lsn_at(p) for p in segment.log.select(0, 2**64 - 1, 0, 2**64 - 1,
+                                                                                  RecordKind.COMMIT))
+        vcl = 0
+        while vcl + 1 in present:
+            vcl += 1
+        vdl = max((c for c in commits if c <= vcl), default=0)
+        epoch = volume.epoch + 1
+        volume.epoch = epoch
+        volume.truncations.add((vdl, epoch))
+        if volume.path is not None:
+            # The truncation must be durable before any segment acts on it.
+            volume._save_metadata()
+        truncated = repaired = 0
+        for pg in volume._pgs:
+            live = pg.available_segments()
+            for segment in live:
+                truncated += segment.truncate(vdl, epoch)
+            for segment in live:
+                repaired += pg.repair(segment, vdl)
+            tail = max((s.complete_lsn for s in live), default=0)
+            pg.reset_parts(tail)
+            if tail:
+                volume._pg_tails[pg.index] = tail
+            else:
+                volume._pg_tails.pop(pg.index, None)
+        volume._next_lsn = vdl + 1
+        volume._tracker.reset(vdl, vdl)
+        volume._cond.notify_all()
+        report = RecoveryReport(vcl=vcl, vdl=vdl, epoch=epoch, truncated_records=truncated, repaired_records=repaired)
+        volume.last_recovery = report
+        return report

@@ -1,0 +1,396 @@
+"""The cluster volume: protection groups of six segments, LSNs, quorum, VCL/VDL.
+
+The volume is the source of truth; instances are caches over it. It allocates
+dense LSNs (1, 2, 3, ...), frames records and sends each protection group's
+part of a batch to its six segments; a part is durable on 4 acknowledgements,
+a batch when all its parts are. VCL is the end of the durable prefix of
+batches and VDL the last commit (consistency point) at or below it. Readers
+of pages go to one segment complete to their read point.
+
+Thread-safety: every public method may be called from any thread; one lock
+(`_cond`) guards all state. Waits for durability happen on that condition.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from .. import _core
+from .errors import QuorumUnavailableError, StorageError, VolumeClosedError
+from .files import FileSystem
+from .flusher import GroupCommitFlusher
+from .protection_group import AZS, SEGMENTS_PER_PG, WRITE_QUORUM, ProtectionGroup, az_of
+from .records import LoggedRecord, RecordKind, RedoRecord, encode_commit_time
+from .rows import apply_page
+from .segment import Segment
+
+FORMAT_VERSION = 1
+META_FILE = "volume.json"
+FSYNC_POLICIES = ("always", "never")
+DEFAULT_PAGES_PER_PG = 4096
+COALESCE_AFTER = 32  # hot records of a page read before its image is stored
+
+
+class Volume:
+    """A six-way replicated, log-structured page store (in memory or on disk)."""
+
+    def __init__(self, path: str | Path | None = None, *, fsync: str = "always",
+                 pages_per_pg: int = DEFAULT_PAGES_PER_PG, write_quorum: int = WRITE_QUORUM,
+                 file_system: FileSystem | None = None, _opening: bool = False) -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, not {fsync!r}")
+        if pages_per_pg < 1:
+            raise ValueError("pages_per_pg must be at least 1")
+        self.path = Path(path) if path is not None else None
+        self.fsync = fsync
+        self.pages_per_pg = pages_per_pg
+        self.write_quorum = write_quorum  # 4; other values exist only to test the tests
+        self._fs = file_system or FileSystem()
+        self._cond = threading.Condition(threading.RLock())
+        self._pgs: list[ProtectionGroup] = []
+        self._pg_tails: dict[int, int] = {}
+        self._next_lsn = 1
+        self.epoch = 1
+        self.truncations: set[tuple[int, int]] = set()
+        self._tracker = _core.QuorumTracker(0, 0, write_quorum)
+        self._closed = False
+        self.write_ios = 0
+        self.bytes_written = 0
+        self.last_recovery = None
+        if self.path is not None and not _opening:
+            if (self.path / META_FILE).exists():
+                raise StorageError(f"a volume already exists at {self.path}; use Volume.open()")
+            self._fs.makedirs(self.path)
+            self._save_metadata()
+        self._flusher = (GroupCommitFlusher(self._cond, self._acknowledge, self._segment_failed)
+                         if self.path is not None and fsync == "always" else None)
+
+    # ------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, path: str | Path, *, file_system: FileSystem | None = None) -> Volume:
+        """Reopen an on-disk volume: scan every segment, recover to VDL under a new epoch."""
+        from .recovery import recover
+
+        fs = file_system or FileSystem()
+        root = Path(path)
+        if not (root / META_FILE).exists():
+            raise StorageError(f"no volume at {root}")
+        meta = json.loads(fs.read(root / META_FILE))
+        if meta.get("format") != FORMAT_VERSION:
+            raise StorageError(f"unsupported volume format {meta.get('format')!r} at {root}")
+        volume = cls(root, fsync=meta["fsync"], pages_per_pg=meta["pages_per_pg"], file_system=fs, _opening=True)
+        volume.epoch = meta["epoch"]
+        volume.truncations = {tuple(t) for t in meta["truncations"]}
+        reports = {}
+        for pg_index in range(meta["protection_groups"]):
+            pg = volume._add_protection_group()
+            for segment in pg.segments:
+                reports[(pg_index, segment.index)] = segment.load()
+                segment.apply_truncations(volume.truncations)
+        volume.last_scan = reports
+        recover(volume)
+        return volume
+
+    def close(self) -> None:
+        """Sync and release every segment; the volume can no longer be used."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        if self._flusher is not None:
+            self._flusher.stop()
+        with self._cond:
+            for pg in self._pgs:
+                for segment in pg.segments:
+                    segment.close()
+
+    def __enter__(self) -> Volume:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True after close()."""
+        return self._closed
+
+    # ------------------------------------------------------------ watermarks
+    @property
+    def vcl(self) -> int:
+        """Volume complete LSN: every record at or below it is durable."""
+        return self._tracker.vcl
+
+    @property
+    def vdl(self) -> int:
+        """Volume durable LSN: the last commit at or below VCL; reads happen here."""
+        return self._tracker.vdl
+
+    @property
+    def last_lsn(self) -> int:
+        """Highest LSN allocated so far."""
+        return self._next_lsn - 1
+
+    @property
+    def protection_groups(self) -> list[ProtectionGroup]:
+        """The protection groups, in page order."""
+        return list(self._pgs)
+
+    @property
+    def bytes_used(self) -> int:
+        """Logical bytes of redo held by the volume (one copy)."""
+        return self.bytes_written
+
+    # ------------------------------------------------------------ writes
+    def append(self, records: Sequence[RedoRecord], *, txn: int = 0, commit_time: float | None = None) -> int:
+        """Send records (and, with commit_time, a COMMIT record) to the segments; returns the last LSN.
+
+        The batch gets consecutive LSNs. Returns without waiting for durability:
+        call wait_for_vdl(lsn) to learn that the commit is acknowledged.
+        """
+        batch = list(records)
+        if commit_time is not None:
+            # The consistency point travels with the transaction's last change.
+            page = batch[-1].page if batch else 0
+            batch.append(RedoRecord(page, RecordKind.COMMIT, encode_commit_time(commit_time)))
+        if not batch:
+            raise ValueError("an append needs at least one record")
+        with self._cond:
+            if self._closed:
+                raise VolumeClosedError("the volume is closed")
+            first = self._next_lsn
+            parts = _core.encode_batch(batch, first, txn, self.epoch, self.pages_per_pg, self._pg_tails)
+            last = first + len(batch) - 1
+            self._next_lsn = last + 1
+            top = max(parts)
+            while len(self._pgs) <= top:
+                self._add_protection_group()
+                if self.path is not None:
+                    self._save_metadata()
+            batch_id, _ = self._tracker.open_batch(last, commit_time is not None, len(parts))
+            advanced = False
+            notes: list[tuple[Segment, int]] = []
+            for pg_index, (frames, part_first, part_last, count) in parts.items():
+                pg = self._pgs[pg_index]
+                prev = self._chain_prev(pg, part_first)
+                pg.note_part(part_first, part_last)
+                part_id = self._tracker.add_part(batch_id, pg_index, part_last)
+                self.bytes_written += len(frames)
+                for segment in pg.segments:
+                    if not segment.available:
+                        continue
+                    try:
+                        segment.append(frames, prev, part_last)
+                    except StorageError as exc:
+                        self._segment_failed(segment, exc)
+                        continue
+                    self.write_ios += 1
+                    if self._flusher is not None:
+                        notes.append((segment, part_id))
+                    elif self._tracker.ack(part_id, segment.index):
+                        advanced = True
+            if notes:
+                self._flusher.note(notes)
+            if advanced:
+                self._cond.notify_all()
+            return last
+
+    def _chain_prev(self, pg: ProtectionGroup, part_first: int) -> int:
+        # encode_batch already advanced the group's tail; the part's first frame
+        # links to the group's previous tail, which is what the segments hold.
+        return pg.tail_lsn
+
+    def wait_for_vdl(self, lsn: int, timeout_s: float = 5.0) -> None:
+        """Block until VDL >= lsn; raise QuorumUnavailableError after timeout_s."""
+        with self._cond:
+            if self._tracker.vdl >= lsn:
+                return
+            deadline = time.monotonic() + timeout_s
+            while self._tracker.vdl < lsn:
+                if self._closed:
+                    raise VolumeClosedError("the volume was closed while a commit waited for durability")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise QuorumUnavailableError(
+                        f"LSN {lsn} did not reach write quorum ({self.write_quorum}/6) within {timeout_s:g}s; "
+                        f"VDL is {self._tracker.vdl}; segments down: {self._down_summary()}"
+                    )
+                self._cond.wait(remaining)
+
+    def commit(self, records: Sequence[RedoRecord], *, txn: int = 0, commit_time: float | None = None,
+               timeout_s: float = 5.0) -> int:
+        """Append a transaction with its COMMIT record and wait until it is durable; returns the commit LSN."""
+        lsn = self.append(records, txn=txn, commit_time=time.time() if commit_time is None else commit_time)
+        self.wait_for_vdl(lsn, timeout_s)
+        return lsn
+
+    def _acknowledge(self, notes: list[tuple[Segment, int]]) -> None:
+        advanced = False
+        for segment, part_id in notes:
+            if self._tracker.ack(part_id, segment.index):
+                advanced = True
+        if advanced:
+            self._cond.notify_all()
+
+    def _segment_failed(self, segment: Segment, exc: StorageError) -> None:
+        segment.available = False
+        segment.last_error = str(exc)
+
+    def _down_summary(self) -> str:
+        down = [f"{pg.index}/{s.index}({s.az})" for pg in self._pgs for s in pg.segments if not s.available]
+        return ", ".join(down) or "none"
+
+    def _add_protection_group(self) -> ProtectionGroup:
+        index = len(self._pgs)
+        segments = []
+        for i in range(SEGMENTS_PER_PG):
+            file = None
+            if self.path is not None:
+                folder = self.path / f"pg-{index:05d}"
+                self._fs.makedirs(folder)
+                file = self._fs.open_segment(folder / f"seg-{i}-{az_of(i)}.log")
+            segment = Segment(index, i, az_of(i), file)
+            if file is not None and file.size() == 0:
+                segment.load()  # writes the file header
+            segments.append(segment)
+        pg = ProtectionGroup(index, index * self.pages_per_pg, self.pages_per_pg, segments)
+        self._pgs.append(pg)
+        return pg
+
+    def _save_metadata(self) -> None:
+        assert self.path is not None
+        meta = {
+            "format": FORMAT_VERSION,
+            "epoch": self.epoch,
+            "truncations": sorted(self.truncations),
+            "protection_groups": len(self._pgs),
+            "pages_per_pg": self.pages_per_pg,
+            "fsync": self.fsync,
+            "azs": list(AZS),
+        }
+        self._fs.write_atomic(self.path / META_FILE, json.dumps(meta, indent=1).encode())
+
+    # ------------------------------------------------------------ reads
+    def read_log(self, after_lsn: int = 0, upto_lsn: int | None = None, *,
+                 kinds: Iterable[RecordKind] | None = None) -> list[LoggedRecord]:
+        """Records with after_lsn < lsn <= upto_lsn (default VDL), in LSN order, each from one complete segment."""
+        with self._cond:
+            upto = self._tracker.vdl if upto_lsn is None else upto_lsn
+            if upto > self._tracker.vdl:
+                raise StorageError(f"cannot read above VDL ({self._tracker.vdl}): {upto}")
+            wanted = None if kinds is None else {int(k) for k in kinds}
+            out: list[LoggedRecord] = []
+            for pg in self._pgs:
+                if pg.tail_lsn <= after_lsn:
+                    continue
+                segment = pg.read_segment(upto)
+                kind = -1 if wanted is None or len(wanted) != 1 else next(iter(wanted))
+                for pos in segment.log.select(after_lsn, upto, 0, 2**64 - 1, kind):
+                    record = segment.record(pos)
+                    if wanted is None or record.kind in wanted:
+                        out.append(record)
+            out.sort(key=lambda r: r.lsn)
+            return out
+
+    def materialize(self, first_page: int, end_page: int, read_lsn: int | None = None) -> pa.Table | None:
+        """Rows of pages [first_page, end_page) as of read_lsn (default VDL); None if no page has rows."""
+        with self._cond:
+            read = self._tracker.vdl if read_lsn is None else read_lsn
+            if read > self._tracker.vdl:
+                raise StorageError(f"cannot read above VDL ({self._tracker.vdl}): {read}")
+            pieces = []
+            for pg in self._pgs:
+                lo, hi = max(first_page, pg.first_page), min(end_page, pg.first_page + pg.pages)
+                if lo >= hi:
+                    continue
+                segment = pg.read_segment(read)
+                pieces.extend(self._materialize_pages(segment, lo, hi, read))
+        pieces = [p for p in pieces if p is not None and p.num_rows]
+        if not pieces:
+            return None
+        if len(pieces) == 1:
+            return pieces[0]
+        return pa.concat_tables(pieces, promote_options="permissive")
+
+    def _materialize_pages(self, segment: Segment, lo: int, hi: int, read: int) -> list[pa.Table | None]:
+        by_page: dict[int, list[int]] = {}
+        log = segment.log
+        for pos in log.select(0, read, lo, hi, -1):
+            by_page.setdefault(log.entry(pos)[2], []).append(pos)
+        out = []
+        for page, positions in sorted(by_page.items()):
+            image_lsn, image = segment.image(page, read)
+            hot = [p for p in positions if log.lsn_at(p) > image_lsn]
+            rows = apply_page(image, ((log.entry(p)[5], segment.payload(p)) for p in hot))
+            if len(hot) >= COALESCE_AFTER and rows is not None:
+                segment.store_image(page, read, rows)
+            out.append(rows)
+        return out
+
+    # ------------------------------------------------------------ faults
+    def segment(self, pg_index: int, seg_index: int) -> Segment:
+        """The segment seg_index (0-5) of protection group pg_index."""
+        try:
+            return self._pgs[pg_index].segments[seg_index]
+        except IndexError:
+            raise ValueError(f"no segment {seg_index} in protection group {pg_index}") from None
+
+    def fail_segment(self, pg_index: int, seg_index: int) -> None:
+        """Make one segment unavailable (its node is lost); it keeps what it held."""
+        with self._cond:
+            self.segment(pg_index, seg_index).available = False
+
+    def restore_segment(self, pg_index: int, seg_index: int) -> int:
+        """Bring a segment back: it catches up from its peers, then counts again; returns records copied."""
+        with self._cond:
+            segment = self.segment(pg_index, seg_index)
+            if segment.available:
+                return 0
+            return self._rejoin(self._pgs[pg_index], segment)
+
+    def fail_az(self, az: str) -> None:
+        """Lose both segments of every protection group in az."""
+        self._check_az(az)
+        with self._cond:
+            for pg in self._pgs:
+                for segment in pg.segments:
+                    if segment.az == az:
+                        segment.available = False
+
+    def restore_az(self, az: str) -> int:
+        """Bring back every segment in az (each catches up from peers); returns records copied."""
+        self._check_az(az)
+        with self._cond:
+            return sum(self._rejoin(pg, s) for pg in self._pgs for s in pg.segments
+                       if s.az == az and not s.available)
+
+    @staticmethod
+    def _check_az(az: str) -> None:
+        if az not in AZS:
+            raise ValueError(f"unknown AZ {az!r}; the volume spans {', '.join(AZS)}")
+
+    def _rejoin(self, pg: ProtectionGroup, segment: Segment) -> int:
+        segment.apply_truncations(self.truncations)
+        copied = pg.repair(segment, self._next_lsn)
+        segment.available = True
+        # Gossip may have brought this segment records that were waiting for quorum.
+        advanced = False
+        for part_id, part_last, acks in self._tracker.pending_parts(pg.index):
+            if segment.complete_lsn >= part_last and not acks & (1 << segment.index):
+                advanced |= self._tracker.ack(part_id, segment.index)
+        if advanced:
+            self._cond.notify_all()
+        return copied
+
+    # ------------------------------------------------------------ recovery
+    def recover(self) -> object:
+        """Recompute VCL/VDL from a read quorum, truncate above VDL under a new epoch, repair."""
+        from .recovery import recover
+
+        return recover(self)
