@@ -1,0 +1,1 @@
+"""PEP 249 layer: exceptions, type objects, and DuckDB-to-engine error translation."""
