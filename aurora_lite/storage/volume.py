@@ -57,6 +57,7 @@ class Volume:
         self._next_lsn = 1
         self.epoch = 1
         self.truncations: set[tuple[int, int]] = set()
+        self._down_azs: set[str] = set()  # AZs lost by fail_az: segments of new PGs there start down too
         self._tracker = _core.QuorumTracker(0, 0, write_quorum)
         self._closed = False
         self.write_ios = 0
@@ -258,6 +259,7 @@ class Volume:
             segment = Segment(index, i, az_of(i), file)
             if file is not None and file.size() == 0:
                 segment.load()  # writes the file header
+            segment.available = segment.az not in self._down_azs
             segments.append(segment)
         pg = ProtectionGroup(index, index * self.pages_per_pg, self.pages_per_pg, segments)
         self._pgs.append(pg)
@@ -278,8 +280,9 @@ class Volume:
 
     # ------------------------------------------------------------ reads
     def read_log(self, after_lsn: int = 0, upto_lsn: int | None = None, *,
-                 kinds: Iterable[RecordKind] | None = None) -> list[LoggedRecord]:
-        """Records with after_lsn < lsn <= upto_lsn (default VDL), in LSN order, each from one complete segment."""
+                 kinds: Iterable[RecordKind] | None = None, first_page: int = 0,
+                 end_page: int = 2**64 - 1) -> list[LoggedRecord]:
+        """Records with after_lsn < lsn <= upto_lsn (default VDL) on pages [first_page, end_page), in LSN order."""
         with self._cond:
             upto = self._tracker.vdl if upto_lsn is None else upto_lsn
             if upto > self._tracker.vdl:
@@ -287,11 +290,11 @@ class Volume:
             wanted = None if kinds is None else {int(k) for k in kinds}
             out: list[LoggedRecord] = []
             for pg in self._pgs:
-                if pg.tail_lsn <= after_lsn:
+                if pg.tail_lsn <= after_lsn or pg.first_page >= end_page or pg.first_page + pg.pages <= first_page:
                     continue
                 segment = pg.read_segment(upto)
                 kind = -1 if wanted is None or len(wanted) != 1 else next(iter(wanted))
-                for pos in segment.log.select(after_lsn, upto, 0, 2**64 - 1, kind):
+                for pos in segment.log.select(after_lsn, upto, first_page, end_page, kind):
                     record = segment.record(pos)
                     if wanted is None or record.kind in wanted:
                         out.append(record)
@@ -358,6 +361,7 @@ class Volume:
         """Lose both segments of every protection group in az."""
         self._check_az(az)
         with self._cond:
+            self._down_azs.add(az)
             for pg in self._pgs:
                 for segment in pg.segments:
                     if segment.az == az:
@@ -367,6 +371,7 @@ class Volume:
         """Bring back every segment in az (each catches up from peers); returns records copied."""
         self._check_az(az)
         with self._cond:
+            self._down_azs.discard(az)
             return sum(self._rejoin(pg, s) for pg in self._pgs for s in pg.segments
                        if s.az == az and not s.available)
 

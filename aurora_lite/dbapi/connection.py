@@ -1,0 +1,129 @@
+"""PEP 249 Connection: a session on one instance of a cluster, reached through an endpoint.
+
+threadsafety 1: threads may share the module, not connections; still, a
+connection serialises its cursors with a lock so misuse cannot corrupt it.
+"""
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from . import exceptions
+from .cursor import Cursor
+from .exceptions import InterfaceError, ProgrammingError
+
+if TYPE_CHECKING:
+    from ..engine.instance import Instance
+    from ..engine.session import Session
+
+
+class Connection:
+    """A PEP 249 connection to one instance of an aurora_lite cluster."""
+
+    # PEP 249 optional extension: the error classes as connection attributes.
+    Warning = exceptions.Warning
+    Error = exceptions.Error
+    InterfaceError = exceptions.InterfaceError
+    DatabaseError = exceptions.DatabaseError
+    DataError = exceptions.DataError
+    OperationalError = exceptions.OperationalError
+    IntegrityError = exceptions.IntegrityError
+    InternalError = exceptions.InternalError
+    ProgrammingError = exceptions.ProgrammingError
+    NotSupportedError = exceptions.NotSupportedError
+
+    def __init__(self, instance: Instance, *, autocommit: bool = False, endpoint: str = "writer",
+                 user: str | None = None, owner: Any = None) -> None:
+        self._instance = instance
+        self._front = instance.front
+        self._session: Session = instance.session(autocommit=autocommit)
+        self._lock = threading.RLock()
+        self._owner = owner  # a Cluster this connection opened itself (al.connect(path))
+        self.endpoint = endpoint
+        self.user = user
+        self.closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<aurora_lite.Connection {self._instance.identifier} ({self.endpoint}) {state}>"
+
+    @property
+    def instance_identifier(self) -> str:
+        """The DB instance this connection reached."""
+        return self._instance.identifier
+
+    @property
+    def dialect(self) -> str:
+        """"postgres" or "mysql"."""
+        return self._front.dialect
+
+    # ------------------------------------------------------------ PEP 249
+    def cursor(self) -> Cursor:
+        """A new cursor."""
+        self._check_open()
+        return Cursor(self)
+
+    def commit(self) -> None:
+        """Commit the current transaction; returns once it is durable (VDL reached its commit LSN)."""
+        with self._lock:
+            self._check_open()
+            self._session.commit()
+
+    def rollback(self) -> None:
+        """Discard the current transaction."""
+        with self._lock:
+            self._check_open()
+            if self._session.in_transaction:
+                self._session.rollback()
+
+    def close(self) -> None:
+        """Roll back what is open and release the session; idempotent."""
+        if self.closed:
+            return
+        with self._lock:
+            self.closed = True
+            try:
+                self._session.close()
+            finally:
+                self._instance.forget(self._session)
+                if self._owner is not None:
+                    self._owner.close()
+
+    @property
+    def autocommit(self) -> bool:
+        """Whether each statement commits on its own."""
+        return self._session.autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        with self._lock:
+            self._check_open()
+            if self._session.in_transaction:
+                if self._front.dialect == "postgres":
+                    # psycopg refuses; PyMySQL's SET autocommit=1 commits first.
+                    raise ProgrammingError("can't change 'autocommit' now: connection in transaction status INTRANS")
+                self._session.commit()
+            self._session.autocommit = bool(value)
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        # psycopg 3: commit on success, roll back on error, then close.
+        try:
+            if not self.closed:
+                if exc_type is None:
+                    self.commit()
+                else:
+                    self.rollback()
+        finally:
+            self.close()
+
+    # ------------------------------------------------------------ internals
+    def _check_open(self) -> None:
+        if self.closed:
+            raise InterfaceError("the connection is closed")
+
+    def _session_for_use(self) -> Session:
+        self._check_open()
+        return self._session

@@ -1,0 +1,210 @@
+"""A DB instance: a DuckDB catalog caching the cluster volume, its catalog and sessions.
+
+The volume is the source of truth: `rebuild()` throws nothing away that it
+needs, it recreates the whole cache from DDL, sequence and row records at a
+read point. The writer's `commit()` is the commit protocol: under the commit
+lock, DuckDB commit and hand the redo to the volume; then, outside the lock,
+wait until VDL reaches the commit LSN (group commit). A commit that cannot
+reach write quorum fails the instance: its connections see 08006 from then on.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from ..dbapi.errors_map import translate_duckdb_error
+from ..dbapi.exceptions import Error, mysql_error, postgres_error
+from ..sql.frontend import FrontEnd
+from ..sql.plan import Plan, TableName
+from ..storage.errors import QuorumUnavailableError, StorageError
+from ..storage.records import RecordKind, RedoRecord
+from . import duck
+from .apply import apply_ddl, load_table
+from .catalog import CATALOG_PAGE, CATALOG_PAGES, Catalog, DdlChange, TableInfo, decode_sequence
+from .session import Session
+
+if TYPE_CHECKING:
+    from ..storage.volume import Volume
+
+
+class Instance:
+    """One DB instance (writer or reader) over a cluster volume."""
+
+    def __init__(self, identifier: str, role: str, volume: Volume, front: FrontEnd, database: str, *,
+                 clock: Callable[[], float] = time.time, commit_timeout_s: float = 5.0,
+                 promotion_tier: int = 1) -> None:
+        self.identifier = identifier
+        self.role = role
+        self.promotion_tier = promotion_tier
+        self.volume = volume
+        self.front = front
+        self.database = database
+        self.clock = clock
+        self.commit_timeout_s = commit_timeout_s
+        self.status = "creating"
+        self.failure: str | None = None
+        self.catalog = Catalog()
+        self.catalog_name = duck.attach()
+        self.applied_lsn = 0
+        self.commit_lock = threading.Lock()
+        self._txn_ids = itertools.count(1)
+        self._sessions: list[Session] = []
+        self.commits = 0
+        self.commit_latency_s_total = 0.0
+
+    def __repr__(self) -> str:
+        return f"<Instance {self.identifier} {self.role} {self.status} lsn={self.applied_lsn}>"
+
+    # ------------------------------------------------------------ lifecycle
+    def rebuild(self, read_lsn: int | None = None) -> None:
+        """Recreate the DuckDB cache from the volume as of read_lsn (default VDL)."""
+        lsn = self.volume.vdl if read_lsn is None else read_lsn
+        cursor = duck.cursor(self.catalog_name)
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            for record in self.volume.read_log(0, lsn, first_page=CATALOG_PAGE, end_page=CATALOG_PAGES):
+                if record.kind == RecordKind.DDL:
+                    apply_ddl(cursor, self.catalog, DdlChange.decode(record.payload))
+                elif record.kind == RecordKind.SEQUENCE:
+                    self.catalog.note_sequence(*decode_sequence(record.payload))
+            for sequence, value in self.catalog.sequences.items():
+                # A rebuilt writer must never hand out a value committed work used.
+                schema, _, name = sequence.partition(".")
+                exists = cursor.execute(
+                    "SELECT 1 FROM duckdb_sequences() WHERE database_name = current_database() "
+                    "AND schema_name = ? AND sequence_name = ?", [schema, name]).fetchone()
+                if exists:
+                    cursor.execute("SELECT setval(?, ?)", [sequence, value]).fetchall()
+            for info in list(self.catalog.tables.values()):
+                load_table(cursor, info, self.volume.materialize(info.page, info.page + 1, lsn))
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+        self.applied_lsn = lsn
+        self.status = "available"
+
+    def session(self, *, autocommit: bool = False) -> Session:
+        """A new session (the server side of a connection)."""
+        self.check_available()
+        session = Session(self, autocommit=autocommit)
+        self._sessions.append(session)
+        return session
+
+    def forget(self, session: Session) -> None:
+        """Drop a closed session from the instance's list."""
+        try:
+            self._sessions.remove(session)
+        except ValueError:
+            pass
+
+    @property
+    def connections(self) -> int:
+        """Open sessions (DatabaseConnections)."""
+        return len(self._sessions)
+
+    def fail(self, reason: str) -> None:
+        """Mark the instance failed: every session's next statement raises a connection error."""
+        self.status = "failed"
+        self.failure = reason
+
+    def close(self) -> None:
+        """Close every session and drop the DuckDB catalog."""
+        for session in list(self._sessions):
+            try:
+                session.close()
+            except Error:
+                pass
+        self._sessions.clear()
+        if self.status != "failed":
+            self.status = "stopped"
+        duck.detach(self.catalog_name)
+
+    # ------------------------------------------------------------ checks
+    def check_available(self) -> None:
+        """Raise the engine's connection-loss error unless the instance serves requests."""
+        if self.status == "available":
+            return
+        detail = f" ({self.failure})" if self.failure else ""
+        if self.front.dialect == "postgres":
+            raise postgres_error("08006", f"server closed the connection unexpectedly: instance "
+                                 f"{self.identifier} is {self.status}{detail}")
+        raise mysql_error(2013, f"Lost connection to MySQL server during query (instance "
+                          f"{self.identifier} is {self.status}{detail})")
+
+    def check_writable(self, plan: Plan) -> None:
+        """Refuse writes on a reader with the engine's read-only error."""
+        if self.role == "writer":
+            return
+        if self.front.dialect == "postgres":
+            raise postgres_error("25006", f"cannot execute {plan.verb or 'this statement'} in a read-only transaction")
+        raise mysql_error(1290, "The MySQL server is running with the --read-only option so it cannot "
+                                "execute this statement")
+
+    def allocate_table_id(self) -> int:
+        """A table id no table of this volume has had."""
+        with self.commit_lock:
+            return self.catalog.allocate_id()
+
+    # ------------------------------------------------------------ commit
+    def commit(self, cursor: duckdb.DuckDBPyConnection, redo: list[RedoRecord],
+               tables: dict[TableName, TableInfo | None], changes: list[tuple[int, DdlChange]]) -> None:
+        """The commit protocol for one session's transaction."""
+        if not redo:
+            try:
+                cursor.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise translate_duckdb_error(exc, self.front.dialect, statement_kind="COMMIT",
+                                             db_name=self.database) from None
+            return
+        started = time.perf_counter()
+        with self.commit_lock:
+            self.check_available()
+            try:
+                cursor.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise translate_duckdb_error(exc, self.front.dialect, statement_kind="COMMIT",
+                                             db_name=self.database) from None
+            for name, info in tables.items():
+                if info is None:
+                    self.catalog.tables.pop(name, None)
+                else:
+                    self.catalog.tables[name] = info
+            for record in redo:
+                if record.kind == RecordKind.SEQUENCE:
+                    self.catalog.note_sequence(*decode_sequence(record.payload))
+            try:
+                lsn = self.volume.append(redo, txn=next(self._txn_ids), commit_time=self.clock())
+            except StorageError as exc:
+                self.fail(f"the volume refused the commit: {exc}")
+                raise self._lost(exc) from None
+            self.applied_lsn = lsn
+        try:
+            self.volume.wait_for_vdl(lsn, self.commit_timeout_s)
+        except (QuorumUnavailableError, StorageError) as exc:
+            # Unacknowledged: it survives only if it became durable; this writer is done.
+            self.fail(f"commit LSN {lsn} did not become durable: {exc}")
+            raise self._lost(exc) from None
+        self.commits += 1
+        self.commit_latency_s_total += time.perf_counter() - started
+
+    def _lost(self, exc: Exception) -> Error:
+        if self.front.dialect == "postgres":
+            error = postgres_error("08006", f"connection to the cluster volume lost during COMMIT; the "
+                                            f"transaction's outcome is unknown: {exc}")
+        else:
+            error = mysql_error(2013, f"Lost connection to MySQL server during query: {exc}")
+        error.__cause__ = exc
+        return error
+
+    def metrics(self) -> dict[str, Any]:
+        """Per-instance figures behind the cluster's CloudWatch metrics."""
+        return {
+            "DatabaseConnections": self.connections,
+            "CommitThroughput": self.commits,
+            "CommitLatency": (self.commit_latency_s_total / self.commits * 1000.0) if self.commits else 0.0,
+        }

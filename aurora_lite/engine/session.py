@@ -1,0 +1,462 @@
+"""A session: one client connection's server side on an instance.
+
+A session owns one DuckDB cursor (its own DuckDB connection, so its own
+snapshot-isolated transaction), the redo its transaction has produced, its
+savepoints and its settings. Not thread-safe: a DB-API connection drives it
+from one thread at a time (the connection serialises its cursors).
+
+Change capture: every INSERT / UPDATE / DELETE runs with ``RETURNING`` the
+full row image, so the rows it changed come back as Arrow and become
+ROW_UPSERT / ROW_DELETE records on the table's page; an UPDATE that moves a
+key (or touches a keyless table) first reads the old images to delete them.
+Savepoints and MySQL's statement-level rollback restore a transaction by
+rolling DuckDB back and re-applying the redo kept so far, so the restored
+state holds exactly the rows (and generated ids) the client saw.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import duckdb
+import pyarrow as pa
+
+from ..dbapi.errors_map import translate_duckdb_error
+from ..dbapi.exceptions import Error, InterfaceError, OperationalError
+from ..sql.plan import Kind, Plan, TableName
+from ..storage.records import RecordKind, RedoRecord
+from ..storage.rows import encode_rows
+from . import duck
+from .apply import apply_ddl, apply_rows
+from .catalog import CATALOG_PAGE, DdlChange, TableInfo, encode_sequence
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+
+@attrs.frozen
+class Result:
+    """What one statement returns to the client."""
+
+    description: tuple[tuple[Any, ...], ...] | None
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+    lastrowid: int | None = None
+
+
+_NO_ROWS = Result(None, [], -1)
+
+
+@attrs.define
+class _Savepoint:
+    name: str
+    redo_len: int
+    changes_len: int
+
+
+class Session:
+    """A connection's transaction state, redo and settings on one instance."""
+
+    def __init__(self, instance: Instance, *, autocommit: bool = False) -> None:
+        self.instance = instance
+        self.front = instance.front
+        self.autocommit = autocommit
+        self.settings: dict[str, str] = {}
+        self.cursor = duck.cursor(instance.catalog_name)
+        self.in_transaction = False
+        self.explicit = False          # began with BEGIN / START TRANSACTION
+        self.aborted = False           # PostgreSQL: failed statement, only ROLLBACK helps
+        self.closed = False
+        self.last_insert_id = 0
+        self._redo: list[RedoRecord] = []
+        self._changes: list[tuple[int, DdlChange]] = []   # (redo index, change) of DDL in this transaction
+        self._tables: dict[TableName, TableInfo | None] = {}  # this transaction's catalog overlay
+        self._sequences: dict[str, int] = {}
+        self._savepoints: list[_Savepoint] = []
+
+    # ------------------------------------------------------------ entry point
+    def execute(self, plan: Plan, params: list[Any]) -> Result:
+        """Run one planned statement."""
+        if self.closed:
+            raise InterfaceError("the connection is closed")
+        self.instance.check_available()
+        kind = plan.kind
+        if kind is Kind.QUERY:
+            return self._query(plan, params)
+        if kind.writes:
+            self.instance.check_writable(plan)
+        if kind in _CONTROL:
+            return _CONTROL[kind](self, plan)
+        if kind is Kind.SESSION:
+            if plan.emulate is not None:
+                plan.emulate(self, params, plan)
+            return _NO_ROWS
+        if kind is Kind.EMULATED:
+            self._begin_if_needed()
+            columns, rows = plan.emulate(self, params, plan)
+            return Result(tuple((c, "VARCHAR", None, None, None, None, None) for c in columns), rows, len(rows))
+        return self._write(plan, params)
+
+    def execute_bulk(self, plan: Plan, batch: pa.Table) -> Result:
+        """Run an INSERT's bulk twin over an Arrow batch of parameter rows."""
+        from ..sql.frontend import BULK_BATCH
+
+        self.cursor.register(BULK_BATCH, batch)
+        try:
+            return self.execute(attrs.evolve(plan, sql=plan.bulk_sql), [])
+        finally:
+            self.cursor.unregister(BULK_BATCH)
+
+    # ------------------------------------------------------------ reads
+    def _query(self, plan: Plan, params: list[Any]) -> Result:
+        self._begin_if_needed()
+        try:
+            self.cursor.execute(plan.sql, params)
+            description = self.cursor.description
+            rows = self.cursor.fetchall()
+        except duckdb.Error as exc:
+            raise self._statement_failed(exc, plan) from None
+        return Result(tuple(description) if description else None, rows, len(rows))
+
+    def query_arrow(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run DuckDB SQL in this session's transaction; for emulation look-ups."""
+        return self.cursor.execute(sql, params or []).to_arrow_table()
+
+    # ------------------------------------------------------------ writes
+    def _write(self, plan: Plan, params: list[Any]) -> Result:
+        single = not self.in_transaction  # autocommit: this statement is its own transaction
+        self._begin_if_needed(force=True)
+        mark = (len(self._redo), len(self._changes))
+        try:
+            if plan.kind is Kind.DDL:
+                result = self._ddl(plan, params)
+            elif plan.kind is Kind.TRUNCATE:
+                result = self._truncate(plan)
+            else:
+                result = self._dml(plan, params)
+        except duckdb.Error as exc:
+            raise self._statement_failed(exc, plan, mark) from None
+        except Error:
+            self._undo_statement(mark)
+            raise
+        if single and self.autocommit:
+            self.commit()
+        return result
+
+    def table(self, name: TableName) -> TableInfo:
+        """The catalog entry of a table as this transaction sees it."""
+        if name in self._tables:
+            info = self._tables[name]
+        else:
+            info = self.instance.catalog.get(name)
+        if info is None:
+            raise self.front.error("42P01", 1146, f'relation "{name.name}" does not exist'
+                                   if self.front.dialect == "postgres"
+                                   else f"Table '{self.instance.database}.{name.name}' doesn't exist")
+        return info
+
+    def _dml(self, plan: Plan, params: list[Any]) -> Result:
+        info = self.table(plan.table)
+        old: pa.Table | None = None
+        if plan.kind is Kind.UPDATE and (not info.key or plan.set_columns & set(info.key)):
+            # The key moves (or rows have no key): delete the old images explicitly.
+            old = self.cursor.execute(plan.pre_image_sql, params[plan.pre_image_params:]).to_arrow_table()
+        self.cursor.execute(plan.sql, params)
+        description = self.cursor.description
+        returned = self.cursor.to_arrow_table()
+        user = max(plan.user_columns, 0)
+        images = returned.select(range(user, returned.num_columns)) if user else returned
+        if old is not None and old.num_rows:
+            self._capture(info, RecordKind.ROW_DELETE, old)
+        if images.num_rows:
+            kind = RecordKind.ROW_DELETE if plan.kind is Kind.DELETE else RecordKind.ROW_UPSERT
+            self._capture(info, kind, images)
+        lastrowid = None
+        if plan.kind is Kind.INSERT and info.sequences and images.num_rows:
+            lastrowid = self._note_sequences(info, images)
+        if plan.user_columns < 0:
+            return Result(None, [], images.num_rows, lastrowid)
+        columns = [returned.column(i).to_pylist() for i in range(user)]
+        rows = list(zip(*columns)) if columns else [() for _ in range(returned.num_rows)]
+        return Result(tuple(description[:user]), rows, images.num_rows, lastrowid)
+
+    def _capture(self, info: TableInfo, kind: RecordKind, rows: pa.Table) -> None:
+        if kind == RecordKind.ROW_DELETE and info.key:
+            rows = rows.select(list(info.key))
+        self._redo.append(RedoRecord(info.page, kind, encode_rows(rows, info.key)))
+
+    def _note_sequences(self, info: TableInfo, images: pa.Table) -> int | None:
+        import pyarrow.compute as pc
+
+        first = None
+        for column, sequence in info.sequences:
+            values = images.column(column)
+            top = pc.max(values).as_py()
+            if top is None:
+                continue
+            qualified = f"{info.name.schema}.{sequence}"
+            if top > self._sequences.get(qualified, 0):
+                self._sequences[qualified] = top
+            if self.front.dialect == "mysql":
+                # MySQL: an explicit value above the counter moves the counter.
+                current = self.cursor.execute(
+                    "SELECT last_value FROM duckdb_sequences() WHERE database_name = current_database() "
+                    "AND schema_name = ? AND sequence_name = ?", [info.name.schema, sequence]).fetchone()
+                if current is not None and (current[0] is None or top > current[0]):
+                    self.cursor.execute("SELECT setval(?, ?)", [qualified, top]).fetchall()
+            if first is None:
+                first = values[0].as_py()
+        if first is not None:
+            self.last_insert_id = first
+        return first
+
+    def _truncate(self, plan: Plan) -> Result:
+        info = self.table(plan.table)
+        self.cursor.execute(plan.sql).fetchall()
+        self._redo.append(RedoRecord(info.page, RecordKind.TRUNCATE, b""))
+        return Result(None, [], 0)
+
+    def _ddl(self, plan: Plan, params: list[Any]) -> Result:
+        for statement in plan.before:
+            self.cursor.execute(statement).fetchall()
+        self.cursor.execute(plan.sql, params).fetchall()
+        statements = (*plan.before, plan.sql)
+        effect = self._ddl_effect(plan)
+        change = DdlChange(statements, effect)
+        self._changes.append((len(self._redo), change))
+        self._redo.append(RedoRecord(CATALOG_PAGE, RecordKind.DDL, change.encode()))
+        if effect is not None and effect[0] == "create":
+            info = effect[1]
+            self._tables[info.name] = info
+            if plan.ddl_effect[0] == "create_as":
+                rows = self.cursor.execute(f"SELECT * FROM {info.name.sql()}").to_arrow_table()
+                if rows.num_rows:
+                    self._capture(info, RecordKind.ROW_UPSERT, rows)
+                return Result(None, [], rows.num_rows)
+        elif effect is not None and effect[0] == "drop":
+            for name in effect[1]:
+                self._tables[name] = None
+        elif effect is not None and effect[0] == "rename":
+            info = self._tables.get(effect[1]) or self.instance.catalog.get(effect[1])
+            self._tables[effect[1]] = None
+            if info is not None:
+                self._tables[effect[2]] = attrs.evolve(info, name=effect[2])
+        elif effect is not None and effect[0] == "key":
+            info = self._tables.get(effect[1]) or self.instance.catalog.get(effect[1])
+            if info is not None:
+                self._tables[effect[1]] = attrs.evolve(info, key=effect[2])
+        return Result(None, [], -1)
+
+    def _ddl_effect(self, plan: Plan) -> tuple[Any, ...] | None:
+        if plan.ddl_effect is None:
+            if plan.table is not None and plan.verb.startswith("ALTER"):
+                # ALTER TABLE may add or drop a primary key: record the key as it is now.
+                return ("key", plan.table, self._key_of(plan.table))
+            return None
+        verb, target = plan.ddl_effect
+        if verb in ("create", "create_as"):
+            table_id = self.instance.allocate_table_id()
+            return ("create", TableInfo(table_id, target, self._key_of(target), plan.sequences))
+        if verb == "drop":
+            return ("drop", tuple(n for n in target if n in self._tables and self._tables[n] is not None
+                                  or self.instance.catalog.get(n) is not None))
+        if verb == "rename":
+            return ("rename", target[0], target[1])
+        return None
+
+    def _key_of(self, name: TableName) -> tuple[str, ...]:
+        row = self.cursor.execute(
+            "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = current_database() "
+            "AND schema_name = ? AND lower(table_name) = ? AND constraint_type = 'PRIMARY KEY'",
+            [name.schema, name.name],
+        ).fetchone()
+        return tuple(c.lower() for c in row[0]) if row else ()
+
+    # ------------------------------------------------------------ transactions
+    def _begin_if_needed(self, force: bool = False) -> None:
+        if self.in_transaction:
+            if self.aborted:
+                raise self.front.error("25P02", 1105, "current transaction is aborted, commands ignored "
+                                       "until end of transaction block")
+            return
+        if self.autocommit and not force:
+            return
+        self.instance.check_available()
+        self.cursor.execute("BEGIN TRANSACTION")
+        self.in_transaction = True
+
+    def begin(self) -> None:
+        """Start an explicit transaction (BEGIN / START TRANSACTION)."""
+        if self.in_transaction:
+            if self.front.dialect == "mysql":
+                self.commit()  # MySQL: BEGIN commits the open transaction first
+            else:
+                return  # PostgreSQL: a warning, the transaction goes on
+        self._begin_if_needed(force=True)
+        self.explicit = True
+
+    def commit(self) -> None:
+        """Commit: DuckDB commit and redo append under the commit lock, then wait for VDL."""
+        if not self.in_transaction:
+            return
+        if self.aborted:
+            self.rollback()  # PostgreSQL answers COMMIT of a failed transaction with ROLLBACK
+            return
+        redo = self._redo
+        for name, value in self._sequences.items():
+            redo.append(RedoRecord(CATALOG_PAGE, RecordKind.SEQUENCE, encode_sequence(name, value)))
+        tables, changes = self._tables, self._changes
+        self._reset()
+        self.instance.commit(self.cursor, redo, tables, changes)
+
+    def rollback(self) -> None:
+        """Discard the transaction."""
+        if not self.in_transaction:
+            return
+        self._reset()
+        try:
+            self.cursor.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # DuckDB already ended a transaction it could not continue
+
+    def _reset(self) -> None:
+        self.in_transaction = self.explicit = self.aborted = False
+        self._redo = []
+        self._changes = []
+        self._tables = {}
+        self._sequences = {}
+        self._savepoints = []
+
+    def savepoint(self, name: str) -> None:
+        """Mark the transaction's current state under name."""
+        self._begin_if_needed(force=True)
+        self._savepoints.append(_Savepoint(name, len(self._redo), len(self._changes)))
+
+    def _find_savepoint(self, name: str) -> int:
+        for i in range(len(self._savepoints) - 1, -1, -1):
+            if self._savepoints[i].name == name:
+                return i
+        if self.front.dialect == "postgres":
+            raise self.front.error("3B001", 1305, f'savepoint "{name}" does not exist')
+        raise self.front.error("42000", 1305, f"SAVEPOINT {name} does not exist")
+
+    def release(self, name: str) -> None:
+        """Forget a savepoint and those after it."""
+        if not self.in_transaction:
+            raise self.front.error("25P01", 1305, "RELEASE SAVEPOINT can only be used in transaction blocks")
+        del self._savepoints[self._find_savepoint(name):]
+
+    def rollback_to(self, name: str) -> None:
+        """Return the transaction to a savepoint (which stays)."""
+        if not self.in_transaction:
+            raise self.front.error("25P01", 1305, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+        index = self._find_savepoint(name)
+        point = self._savepoints[index]
+        del self._savepoints[index + 1:]
+        self._restore(point.redo_len, point.changes_len)
+
+    def _restore(self, redo_len: int, changes_len: int) -> None:
+        """Rebuild the DuckDB transaction from the redo kept up to a mark."""
+        keep_redo = self._redo[:redo_len]
+        keep_changes = self._changes[:changes_len]
+        savepoints, sequences, explicit = self._savepoints, self._sequences, self.explicit
+        try:
+            self.cursor.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        self.cursor.execute("BEGIN TRANSACTION")
+        self._redo, self._changes, self._tables = [], [], {}
+        changes_at = {index: change for index, change in keep_changes}
+        from ..storage.rows import decode_rows
+
+        for index, record in enumerate(keep_redo):
+            if index in changes_at:
+                apply_ddl(self.cursor, _Overlay(self), changes_at[index])
+                self._changes.append((len(self._redo), changes_at[index]))
+            elif record.kind != RecordKind.SEQUENCE:
+                info = self._table_by_page(record.page)
+                rows = decode_rows(record.payload) if record.payload else None
+                apply_rows(self.cursor, info, record.kind, rows)
+            self._redo.append(record)
+        self._savepoints, self._sequences, self.explicit = savepoints, sequences, explicit
+        self.in_transaction, self.aborted = True, False
+
+    def _table_by_page(self, page: int) -> TableInfo:
+        for info in self._tables.values():
+            if info is not None and info.page == page:
+                return info
+        for info in self.instance.catalog.tables.values():
+            if info.page == page:
+                return info
+        raise OperationalError(f"no table owns page {page}")
+
+    def _statement_failed(self, exc: duckdb.Error, plan: Plan, mark: tuple[int, int] | None = None) -> Error:
+        error = translate_duckdb_error(exc, self.front.dialect, statement_kind=plan.verb,
+                                       table=plan.table.name if plan.table else None,
+                                       db_name=self.instance.database)
+        if not self.in_transaction:
+            return error
+        if self.autocommit and not self.explicit:
+            self.rollback()
+        elif self.front.dialect == "mysql" and mark is not None and error.errno != 1213:
+            self._undo_statement(mark)   # MySQL rolls back the statement, not the transaction
+        elif self.front.dialect == "mysql":
+            self.rollback()              # a deadlock rolls back the whole transaction
+        else:
+            self.aborted = True
+            try:
+                self.cursor.execute("ROLLBACK")  # DuckDB cannot continue it; PostgreSQL waits for ROLLBACK
+            except duckdb.Error:
+                pass
+        return error
+
+    def _undo_statement(self, mark: tuple[int, int]) -> None:
+        if not self.in_transaction:
+            return
+        if self.autocommit and not self.explicit:
+            self.rollback()
+            return
+        self._restore(*mark)
+
+    def close(self) -> None:
+        """Roll back and release the DuckDB cursor."""
+        if self.closed:
+            return
+        try:
+            self.rollback()
+        finally:
+            self.closed = True
+            self.cursor.close()
+
+
+class _Overlay:
+    """The catalog a restored transaction replays DDL into: the session's own overlay."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def apply(self, change: DdlChange) -> None:
+        effect = change.effect
+        if effect is None:
+            return
+        tables = self._session._tables
+        if effect[0] == "create":
+            tables[effect[1].name] = effect[1]
+        elif effect[0] == "drop":
+            for name in effect[1]:
+                tables[name] = None
+        elif effect[0] == "rename":
+            info = tables.get(effect[1]) or self._session.instance.catalog.get(effect[1])
+            tables[effect[1]] = None
+            if info is not None:
+                tables[effect[2]] = attrs.evolve(info, name=effect[2])
+
+
+_CONTROL = {
+    Kind.BEGIN: lambda s, p: (s.begin(), _NO_ROWS)[1],
+    Kind.COMMIT: lambda s, p: (s.commit(), _NO_ROWS)[1],
+    Kind.ROLLBACK: lambda s, p: (s.rollback(), _NO_ROWS)[1],
+    Kind.SAVEPOINT: lambda s, p: (s.savepoint(p.name), _NO_ROWS)[1],
+    Kind.RELEASE: lambda s, p: (s.release(p.name), _NO_ROWS)[1],
+    Kind.ROLLBACK_TO: lambda s, p: (s.rollback_to(p.name), _NO_ROWS)[1],
+}

@@ -1,0 +1,108 @@
+"""DDL translation: auto-increment columns become sequences; databases map to the cluster.
+
+Rules for statements that cannot apply to an embedded cluster (documented in
+docs/sql.md): a cluster holds one database. ``CREATE DATABASE``/``CREATE
+SCHEMA`` of that kind, ``DROP DATABASE`` and MySQL ``USE`` / psql ``\\c`` of
+any name are accepted and change nothing, so creation scripts written for a
+server run unchanged.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from ..dbapi.exceptions import NotSupportedError
+from .params import Placeholders
+from .plan import Kind, Plan, TableName
+
+if TYPE_CHECKING:
+    from .frontend import FrontEnd
+
+_SERIAL = {
+    exp.DataType.Type.SERIAL: exp.DataType.Type.INT,
+    exp.DataType.Type.BIGSERIAL: exp.DataType.Type.BIGINT,
+    exp.DataType.Type.SMALLSERIAL: exp.DataType.Type.SMALLINT,
+}
+
+
+def plan(front: FrontEnd, statement: exp.Expression, placeholders: Placeholders) -> Plan:
+    """The plan of a CREATE / DROP / ALTER statement."""
+    from .frontend import table_name
+
+    kind = (statement.args.get("kind") or "").upper()
+    if kind in ("DATABASE", "SCHEMA") and front.dialect == "mysql" or kind == "DATABASE":
+        # One database per cluster: accepted, changes nothing.
+        return Plan(Kind.SESSION, "", placeholders, verb=f"{statement.key.upper()} DATABASE")
+    if isinstance(statement, exp.Create) and kind == "TABLE":
+        return _create_table(front, statement, placeholders)
+    if isinstance(statement, exp.Drop) and kind == "TABLE":
+        targets = [statement.this, *statement.expressions] if statement.expressions else [statement.this]
+        names = tuple(table_name(t) for t in targets if isinstance(t, exp.Table))
+        return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb="DROP TABLE",
+                    table=names[0] if names else None, ddl_effect=("drop", names))
+    if isinstance(statement, exp.Alter):
+        target = table_name(statement.this) if isinstance(statement.this, exp.Table) else None
+        effect = None
+        for action in statement.args.get("actions") or []:
+            if isinstance(action, exp.AlterRename):
+                new = action.this
+                effect = ("rename", (target, TableName(target.schema if target else "main", new.name.lower())))
+        return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb=f"ALTER {kind}".strip(),
+                    table=target, ddl_effect=effect)
+    if kind in ("FUNCTION", "PROCEDURE", "TRIGGER"):
+        raise NotSupportedError(f"CREATE {kind} is not supported by aurora_lite")
+    return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders,
+                verb=f"{statement.key.upper()} {kind}".strip())
+
+
+def _create_table(front: FrontEnd, statement: exp.Create, placeholders: Placeholders) -> Plan:
+    from .frontend import table_name
+
+    schema = statement.this
+    target = schema.this if isinstance(schema, exp.Schema) else schema
+    table = table_name(target)
+    start = 1
+    properties = statement.args.get("properties")
+    if properties is not None:
+        for prop in list(properties.expressions):
+            if isinstance(prop, exp.AutoIncrementProperty):
+                start = int(prop.this.name)
+    before: list[str] = []
+    sequences: list[tuple[str, str]] = []
+    if isinstance(schema, exp.Schema):
+        for column in schema.expressions:
+            if not isinstance(column, exp.ColumnDef):
+                continue
+            sequence = _auto_increment(column, table)
+            if sequence is not None:
+                before.append(f'CREATE SEQUENCE IF NOT EXISTS "{table.schema}"."{sequence}" START WITH {start}')
+                sequences.append((column.name.lower(), sequence))
+    effect = ("create_as", table) if statement.expression is not None else ("create", table)
+    return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb="CREATE TABLE", table=table,
+                before=tuple(before), sequences=tuple(sequences), ddl_effect=effect)
+
+
+def _auto_increment(column: exp.ColumnDef, table: TableName) -> str | None:
+    """Turn SERIAL / AUTO_INCREMENT / IDENTITY into DEFAULT nextval(seq); return seq or None."""
+    kind = column.args.get("kind")
+    auto = False
+    if kind is not None and kind.this in _SERIAL:
+        column.set("kind", exp.DataType(this=_SERIAL[kind.this]))
+        auto = True
+    kept = []
+    for constraint in column.args.get("constraints") or []:
+        if isinstance(constraint.kind, (exp.AutoIncrementColumnConstraint, exp.GeneratedAsIdentityColumnConstraint)):
+            auto = True
+            continue
+        kept.append(constraint)
+    if not auto:
+        return None
+    sequence = f"{table.name}_{column.name.lower()}_seq"
+    default = exp.ColumnConstraint(
+        kind=exp.DefaultColumnConstraint(
+            this=exp.Anonymous(this="nextval", expressions=[exp.Literal.string(f"{table.schema}.{sequence}")])
+        )
+    )
+    column.set("constraints", [*kept, default])
+    return sequence
