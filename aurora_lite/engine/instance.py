@@ -77,7 +77,7 @@ class Instance:
                 schema, _, name = sequence.partition(".")
                 exists = cursor.execute(
                     "SELECT 1 FROM duckdb_sequences() WHERE database_name = current_database() "
-                    "AND schema_name = ? AND sequence_name = ?", [schema, name]).fetchone()
+                    "AND schema_name = ? AND sequence_name = ?", [schema, name]).fetchall()
                 if exists:
                     cursor.execute("SELECT setval(?, ?)", [sequence, value]).fetchall()
             for info in list(self.catalog.tables.values()):

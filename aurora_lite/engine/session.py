@@ -73,6 +73,7 @@ class Session:
         self._tables: dict[TableName, TableInfo | None] = {}  # this transaction's catalog overlay
         self._sequences: dict[str, int] = {}
         self._savepoints: list[_Savepoint] = []
+        self._functions: set[str] = set()
 
     # ------------------------------------------------------------ entry point
     def execute(self, plan: Plan, params: list[Any]) -> Result:
@@ -80,6 +81,8 @@ class Session:
         if self.closed:
             raise InterfaceError("the connection is closed")
         self.instance.check_available()
+        if plan.functions and not plan.functions <= self._functions:
+            self._register_functions(plan.functions)
         kind = plan.kind
         if kind is Kind.QUERY:
             return self._query(plan, params)
@@ -106,6 +109,17 @@ class Session:
             return self.execute(attrs.evolve(plan, sql=plan.bulk_sql), [])
         finally:
             self.cursor.unregister(BULK_BATCH)
+
+    def _register_functions(self, names: frozenset[str]) -> None:
+        from ..sql.session_functions import REGISTRY
+
+        for name in names - self._functions:
+            function = REGISTRY[name]
+            self.cursor.create_function(
+                name, function.bind(self), [duckdb.sqltype(t) for t in function.parameters],
+                duckdb.sqltype(function.returns), side_effects=True,
+            )
+            self._functions.add(name)
 
     # ------------------------------------------------------------ reads
     def _query(self, plan: Plan, params: list[Any]) -> Result:
@@ -201,8 +215,8 @@ class Session:
                 # MySQL: an explicit value above the counter moves the counter.
                 current = self.cursor.execute(
                     "SELECT last_value FROM duckdb_sequences() WHERE database_name = current_database() "
-                    "AND schema_name = ? AND sequence_name = ?", [info.name.schema, sequence]).fetchone()
-                if current is not None and (current[0] is None or top > current[0]):
+                    "AND schema_name = ? AND sequence_name = ?", [info.name.schema, sequence]).fetchall()
+                if current and (current[0][0] is None or top > current[0][0]):
                     self.cursor.execute("SELECT setval(?, ?)", [qualified, top]).fetchall()
             if first is None:
                 first = values[0].as_py()
@@ -269,8 +283,8 @@ class Session:
             "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = current_database() "
             "AND schema_name = ? AND lower(table_name) = ? AND constraint_type = 'PRIMARY KEY'",
             [name.schema, name.name],
-        ).fetchone()
-        return tuple(c.lower() for c in row[0]) if row else ()
+        ).fetchall()
+        return tuple(c.lower() for c in row[0][0]) if row else ()
 
     # ------------------------------------------------------------ transactions
     def _begin_if_needed(self, force: bool = False) -> None:

@@ -43,6 +43,10 @@ POSTGRES_SETTINGS = {
 
 def match(front: FrontEnd, text: str, placeholders: Placeholders) -> Plan | None:
     """A plan for texts recognised before parsing (psql meta-commands, PostgreSQL SHOW)."""
+    for hook in PRE_PARSE.get(front.dialect, ()):
+        plan = hook(front, text, placeholders)
+        if plan is not None:
+            return plan
     if _PSQL_META.match(text):
         # \c db: one database per cluster, so connecting to "another" changes nothing.
         return Plan(Kind.SESSION, "", placeholders, verb="\\c")
@@ -98,5 +102,18 @@ def statement_plan(front: FrontEnd, statement: exp.Expression, placeholders: Pla
     return None
 
 
-# Dialect modules register parsed-statement hooks here: fn(front, statement, placeholders) -> Plan | None.
+def transform(front: FrontEnd, statement: exp.Expression) -> exp.Expression:
+    """Apply the dialect's rewrites (e.g. LAST_INSERT_ID() to a session function) to a parsed statement."""
+    for hook in TRANSFORMS.get(front.dialect, ()):
+        statement = hook(front, statement)
+    return statement
+
+
+# Dialect modules (sql/mysql.py, sql/postgres.py) register their hooks here when imported:
+# PRE_PARSE: fn(front, text, placeholders) -> Plan | None, tried on the raw text before sqlglot;
+# HOOKS: fn(front, statement, placeholders) -> Plan | None, tried on parsed statements the
+#        front end does not classify itself (SHOW, DESCRIBE, commands ...);
+# TRANSFORMS: fn(front, statement) -> statement, applied to every parsed statement first.
+PRE_PARSE: dict[str, list[Any]] = {"postgres": [], "mysql": []}
 HOOKS: dict[str, list[Any]] = {"postgres": [], "mysql": []}
+TRANSFORMS: dict[str, list[Any]] = {"postgres": [], "mysql": []}

@@ -75,4 +75,5 @@ class Plan:
     sequences: tuple[tuple[str, str], ...] = () # DDL: (column, sequence) pairs it creates
     ddl_effect: tuple[str, Any] | None = None   # DDL: ("create", name) / ("drop", name) / ("rename", (old, new))
     name: str | None = None                     # SAVEPOINT / SET target
-    emulate: Callable[..., Any] | None = None   # EMULATED: fn(session, params) -> (columns, rows)
+    emulate: Callable[..., Any] | None = None   # EMULATED: fn(session, params, plan) -> (columns, rows)
+    functions: frozenset[str] = frozenset()     # session functions the SQL calls (see session_functions.py)
