@@ -279,7 +279,11 @@ cdef class LogIndex:
                 break
             p = &buf[off]
             memcpy(&length, p + 4, 4)
-            if length > MAX_PAYLOAD_C or off + HDR + <int64_t>length > size:
+            if length > MAX_PAYLOAD_C:
+                # No writer ever framed this length: a damaged header, not a torn append.
+                status = SCAN_CORRUPT
+                break
+            if off + HDR + <int64_t>length > size:
                 # A frame that runs past the end is a torn append.
                 status = SCAN_TORN_TAIL
                 break
@@ -378,10 +382,15 @@ cdef class LogIndex:
         cdef list out = []
         cdef Py_ssize_t i
         cdef Entry* e
-        for i in range(self.n):
+        cdef Py_ssize_t lo = 0, hi = self.n, mid
+        while lo < hi:  # first position above lsn_lo: followers read only the log's tail
+            mid = (lo + hi) // 2
+            if self.entries[mid].lsn <= lsn_lo:
+                lo = mid + 1
+            else:
+                hi = mid
+        for i in range(lo, self.n):
             e = &self.entries[i]
-            if e.lsn <= lsn_lo:
-                continue
             if e.lsn > lsn_hi:
                 break
             if e.page < page_lo or e.page >= page_hi:

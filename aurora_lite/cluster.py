@@ -1,13 +1,16 @@
 """Cluster: the volume, its instances, endpoints and lifecycle.
 
-A cluster owns one volume (in memory by default, on disk with ``path=``)
-and its instances. The writer is rebuilt from the volume whenever it
-starts (creation, `Cluster.open`, restart after a failure), so the volume
-is the only state that matters.
+A cluster owns one volume (in memory by default, on disk with ``path=``),
+one writer and up to 15 readers. Every instance is rebuilt from the volume
+when it starts (creation, `Cluster.open`, restart, demotion), and readers
+follow the volume's redo stream, so the volume is the only state that matters.
+Topology changes (add/remove, failover, crash) are serialised by one lock.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +19,8 @@ from typing import Any
 from .dbapi.connection import Connection
 from .dbapi.exceptions import InterfaceError, OperationalError, ProgrammingError
 from .engine.instance import Instance
+from .engine.replica import CommitTimes
+from .failover import FailoverEvent, fail_over
 from .sql.frontend import FrontEnd
 from .storage.errors import StorageError
 from .storage.volume import Volume
@@ -23,12 +28,14 @@ from .storage.volume import Volume
 ENGINES = {"aurora-postgresql": "postgres", "aurora-mysql": "mysql"}
 DEFAULT_DATABASE = {"postgres": "postgres", "mysql": "aurora"}
 DEFAULT_MASTER_USER = {"postgres": "postgres", "mysql": "admin"}
+MAX_READERS = 15
+MAX_CUSTOM_ENDPOINTS = 5
 CLUSTER_FILE = "cluster.json"
 VOLUME_DIR = "volume"
 
 
 class Cluster:
-    """An Aurora DB cluster inside this process: a writer over a six-way replicated volume."""
+    """An Aurora DB cluster inside this process: a writer and readers over a six-way replicated volume."""
 
     def __init__(self, engine: str = "aurora-postgresql", *, name: str = "aurora-cluster",
                  path: str | Path | None = None, replicas: int = 0, master_user: str | None = None,
@@ -37,8 +44,8 @@ class Cluster:
                  _volume: Volume | None = None) -> None:
         if engine not in ENGINES:
             raise ProgrammingError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-        if replicas:
-            raise ProgrammingError("reader instances are not available yet in this build; use replicas=0")
+        if not 0 <= replicas <= MAX_READERS:
+            raise ProgrammingError(f"a cluster has 0 to {MAX_READERS} replicas, not {replicas}")
         self.engine = engine
         self.name = name
         self.dialect = ENGINES[engine]
@@ -48,9 +55,14 @@ class Cluster:
         self.clock = clock or time.time
         self.commit_timeout_s = commit_timeout_s
         self.path = Path(path) if path is not None else None
+        self.events: list[FailoverEvent] = []
         self._closed = False
         self._front = FrontEnd(self.dialect, self.database)
-        self._instance_seq = 0
+        self._commit_times = CommitTimes()
+        self._instance_seq = itertools.count(1)
+        self._round_robin = itertools.count()
+        self._endpoints: dict[str, list[str]] = {}
+        self._topology = threading.RLock()
         if _volume is not None:
             self.volume = _volume
         elif self.path is not None:
@@ -63,6 +75,8 @@ class Cluster:
             self.volume = Volume()
         self._instances: dict[str, Instance] = {}
         self._writer = self._start_instance("writer")
+        for _ in range(replicas):
+            self.add_reader()
 
     @classmethod
     def open(cls, path: str | Path) -> Cluster:
@@ -76,9 +90,8 @@ class Cluster:
             volume = Volume.open(root / VOLUME_DIR)
         except StorageError as exc:
             raise OperationalError(f"cannot open the cluster volume at {root}: {exc}") from exc
-        cluster = cls.__new__(cls)
-        cluster.__init__(meta["engine"], name=meta["name"], database=meta["database"],
-                         master_user=meta["master_user"], _volume=volume)
+        cluster = cls(meta["engine"], name=meta["name"], database=meta["database"],
+                      master_user=meta["master_user"], _volume=volume)
         cluster.path = root
         return cluster
 
@@ -90,14 +103,33 @@ class Cluster:
         tmp.write_text(json.dumps(meta, indent=1))
         tmp.replace(self.path / CLUSTER_FILE)
 
-    def _start_instance(self, role: str, identifier: str | None = None) -> Instance:
-        self._instance_seq += 1
-        identifier = identifier or f"{self.name}-instance-{self._instance_seq}"
+    def _start_instance(self, role: str, identifier: str | None = None, promotion_tier: int = 1) -> Instance:
+        identifier = identifier or f"{self.name}-instance-{next(self._instance_seq)}"
         instance = Instance(identifier, role, self.volume, self._front, self.database, clock=self.clock,
-                            commit_timeout_s=self.commit_timeout_s)
+                            commit_timeout_s=self.commit_timeout_s, promotion_tier=promotion_tier,
+                            commit_times=self._commit_times)
+        instance.cluster = self
         instance.rebuild()
+        if role == "reader":
+            instance.follow()
         self._instances[identifier] = instance
         return instance
+
+    def _replace_instance(self, old: Instance, *, role: str, background: bool = False) -> None:
+        """Restart an instance under the same identifier, rebuilt from the volume."""
+        old.close()
+
+        def restart() -> None:
+            with self._topology:
+                if self._closed or self._instances.get(old.identifier) is not old:
+                    return
+                self._start_instance(role, old.identifier, old.promotion_tier)
+
+        if background:
+            # Rebooting: the instance is listed but refuses connections until rebuilt.
+            threading.Thread(target=restart, name=f"aurora-lite-restart-{old.identifier}", daemon=True).start()
+        else:
+            restart()
 
     # ------------------------------------------------------------ topology
     @property
@@ -107,8 +139,8 @@ class Cluster:
 
     @property
     def readers(self) -> list[Instance]:
-        """Reader instances (Aurora Replicas)."""
-        return [i for i in self._instances.values() if i.role == "reader"]
+        """Reader instances (Aurora Replicas), in creation order."""
+        return [i for i in self._instances.values() if i is not self._writer]
 
     @property
     def instances(self) -> list[Instance]:
@@ -122,20 +154,124 @@ class Cluster:
         except KeyError:
             raise ProgrammingError(f"no instance {identifier!r} in cluster {self.name!r}") from None
 
+    def add_reader(self, identifier: str | None = None, promotion_tier: int = 1) -> Instance:
+        """A new Aurora Replica: built from the volume at VDL, then following the redo stream."""
+        self._check_open()
+        if not 0 <= promotion_tier <= 15:
+            raise ProgrammingError(f"promotion_tier is 0 to 15, not {promotion_tier}")
+        with self._topology:
+            if len(self.readers) >= MAX_READERS:
+                raise OperationalError(f"cluster {self.name!r} already has {MAX_READERS} replicas")
+            if identifier is not None and identifier in self._instances:
+                raise ProgrammingError(f"instance {identifier!r} already exists")
+            return self._start_instance("reader", identifier, promotion_tier)
+
+    def remove_instance(self, identifier: str) -> None:
+        """Delete a reader instance."""
+        with self._topology:
+            instance = self.instance(identifier)
+            if instance is self._writer:
+                raise ProgrammingError("cannot remove the writer; fail over to a reader first")
+            del self._instances[identifier]
+            instance.close()
+            for members in self._endpoints.values():
+                if identifier in members:
+                    members.remove(identifier)
+
+    def failover(self, target: str | None = None) -> FailoverEvent:
+        """Planned failover to target (default: the reader Aurora would choose)."""
+        self._check_open()
+        with self._topology:
+            return fail_over(self, self.instance(target) if target else None, "planned")
+
+    def _crashed(self, instance: Instance) -> FailoverEvent | None:
+        """An instance failed unexpectedly: fail over (writer with readers) or restart it."""
+        with self._topology:
+            if self._closed or self._instances.get(instance.identifier) is not instance:
+                return None
+            instance.fail("crashed")
+            if instance is self._writer:
+                if any(r.status == "available" for r in self.readers):
+                    return fail_over(self, None, "crash")
+                self._restart_writer()
+                return None
+            self._replace_instance(instance, role="reader", background=True)
+            return None
+
+    def _rebooted(self, instance: Instance) -> None:
+        """A requested reboot: the instance restarts in place with its role."""
+        with self._topology:
+            if instance is self._writer:
+                instance.fail("rebooting")
+                self._restart_writer()
+            else:
+                instance.fail("rebooting")
+                self._replace_instance(instance, role="reader")
+
+    def create_endpoint(self, name: str, members: list[str]) -> None:
+        """A custom endpoint over chosen instances (connections spread over its available members)."""
+        if name in ("writer", "reader", "cluster") or name in self._instances:
+            raise ProgrammingError(f"endpoint name {name!r} is taken")
+        if len(self._endpoints) >= MAX_CUSTOM_ENDPOINTS:
+            raise OperationalError(f"a cluster has at most {MAX_CUSTOM_ENDPOINTS} custom endpoints")
+        for member in members:
+            self.instance(member)
+        self._endpoints[name] = list(members)
+
+    # ------------------------------------------------------------ replication
+    def wait_for_replicas(self, timeout: float = 5.0) -> None:
+        """Block until every available reader has applied everything durable now; OperationalError on timeout."""
+        target = self.volume.vdl
+        deadline = time.monotonic() + timeout
+        for reader in self.readers:
+            if reader.follower is None or reader.status != "available":
+                continue
+            if not reader.follower.wait_for(target, max(0.0, deadline - time.monotonic())):
+                raise OperationalError(
+                    f"replica {reader.identifier} reached LSN {reader.applied_lsn}, not {target}, within {timeout}s"
+                    + (" (replication is paused)" if reader.follower.paused else "")
+                )
+
+    def pause_replication(self) -> None:
+        """Readers stop applying redo: their reads go stale until resume_replication()."""
+        for reader in self.readers:
+            if reader.follower is not None:
+                reader.follower.pause()
+
+    def resume_replication(self) -> None:
+        """Readers apply redo again."""
+        for reader in self.readers:
+            if reader.follower is not None:
+                reader.follower.resume()
+
     # ------------------------------------------------------------ connections
     def connect(self, endpoint: str = "writer", user: str | None = None, password: str | None = None,
                 autocommit: bool = False) -> Connection:
-        """A PEP 249 connection through an endpoint: "writer", "reader" or an instance identifier."""
+        """A PEP 249 connection through an endpoint: "writer", "reader", an instance id or a custom endpoint."""
         self._check_open()
         self._authenticate(user, password)
-        if endpoint in ("writer", "cluster"):
-            instance = self._available_writer()
-        elif endpoint == "reader":
-            readers = [r for r in self.readers if r.status == "available"]
-            instance = readers[0] if readers else self._available_writer()
-        else:
-            instance = self.instance(endpoint)
+        with self._topology:
+            instance = self._route(endpoint)
         return Connection(instance, autocommit=autocommit, endpoint=endpoint, user=user or self.master_user)
+
+    def _route(self, endpoint: str) -> Instance:
+        if endpoint in ("writer", "cluster"):
+            return self._available_writer()
+        if endpoint == "reader":
+            readers = [r for r in self.readers if r.status == "available"]
+            if not readers:
+                return self._available_writer()  # Aurora: with no replica the reader endpoint reaches the writer
+            return readers[next(self._round_robin) % len(readers)]
+        if endpoint in self._endpoints:
+            members = [self._instances[m] for m in self._endpoints[endpoint]
+                       if m in self._instances and self._instances[m].status == "available"]
+            if not members:
+                raise OperationalError(f"custom endpoint {endpoint!r} has no available instance")
+            return members[next(self._round_robin) % len(members)]
+        instance = self.instance(endpoint)
+        if instance.status != "available":
+            instance.check_available()
+        return instance
 
     def _authenticate(self, user: str | None, password: str | None) -> None:
         if self.master_password is None or user is None:
@@ -160,16 +296,17 @@ class Cluster:
             raise OperationalError(f"the writer cannot restart: {exc}") from exc
         old.close()
         del self._instances[old.identifier]
-        self._writer = self._start_instance("writer", old.identifier)
+        self._writer = self._start_instance("writer", old.identifier, old.promotion_tier)
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
         """Stop every instance and close the volume; idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        for instance in list(self._instances.values()):
-            instance.close()
+        with self._topology:
+            if self._closed:
+                return
+            self._closed = True
+            for instance in list(self._instances.values()):
+                instance.close()
         self.volume.close()
 
     @property
@@ -189,9 +326,13 @@ class Cluster:
 
     # ------------------------------------------------------------ metrics
     def metrics(self) -> dict[str, Any]:
-        """CloudWatch-named figures, measured."""
+        """CloudWatch-named figures, measured: lag in milliseconds, latency in milliseconds."""
         writer = self._writer.metrics()
+        lags = {r.identifier: r.replica_lag * 1000.0 for r in self.readers}
         return {
+            "AuroraReplicaLag": lags,
+            "AuroraReplicaLagMaximum": max(lags.values(), default=0.0),
+            "AuroraReplicaLagMinimum": min(lags.values(), default=0.0),
             "VolumeBytesUsed": self.volume.bytes_used,
             "VolumeWriteIOPs": self.volume.write_ios,
             "VolumeReadIOPs": sum(pg.reads for pg in self.volume.protection_groups),

@@ -26,6 +26,7 @@ from ..storage.records import RecordKind, RedoRecord
 from . import duck
 from .apply import apply_ddl, load_table
 from .catalog import CATALOG_PAGE, CATALOG_PAGES, Catalog, DdlChange, TableInfo, decode_sequence
+from .replica import CommitTimes, Follower
 from .session import Session
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class Instance:
 
     def __init__(self, identifier: str, role: str, volume: Volume, front: FrontEnd, database: str, *,
                  clock: Callable[[], float] = time.time, commit_timeout_s: float = 5.0,
-                 promotion_tier: int = 1) -> None:
+                 promotion_tier: int = 1, commit_times: CommitTimes | None = None) -> None:
         self.identifier = identifier
         self.role = role
         self.promotion_tier = promotion_tier
@@ -52,6 +53,10 @@ class Instance:
         self.catalog_name = duck.attach()
         self.applied_lsn = 0
         self.commit_lock = threading.Lock()
+        self.apply_lock = threading.Lock()  # a reader's follower vs. its promotion
+        self.commit_times = commit_times or CommitTimes()
+        self.follower: Follower | None = None
+        self.cluster: Any = None  # set by the Cluster that owns it
         self._txn_ids = itertools.count(1)
         self._sessions: list[Session] = []
         self.commits = 0
@@ -88,6 +93,22 @@ class Instance:
         self.applied_lsn = lsn
         self.status = "available"
 
+    def follow(self) -> None:
+        """Start following the redo stream (readers)."""
+        if self.follower is None:
+            self.follower = Follower(self, self.commit_times)
+
+    def stop_following(self) -> None:
+        """Stop the follower thread (removal, promotion, close)."""
+        if self.follower is not None:
+            self.follower.stop()
+            self.follower = None
+
+    @property
+    def replica_lag(self) -> float:
+        """Seconds behind the writer (0.0 for the writer and for a caught-up reader)."""
+        return self.follower.lag_seconds() if self.follower is not None else 0.0
+
     def session(self, *, autocommit: bool = False) -> Session:
         """A new session (the server side of a connection)."""
         self.check_available()
@@ -114,15 +135,26 @@ class Instance:
 
     def close(self) -> None:
         """Close every session and drop the DuckDB catalog."""
-        for session in list(self._sessions):
-            try:
-                session.close()
-            except Error:
-                pass
-        self._sessions.clear()
+        self.stop_following()
         if self.status != "failed":
             self.status = "stopped"
+        for session in list(self._sessions):
+            session.lose()  # its client learns on next use, with a connection error (08006 / 2013)
+        self._sessions.clear()
         duck.detach(self.catalog_name)
+
+    def crash(self) -> None:
+        """Unplanned failure: a writer fails over to a reader if one exists, else restarts in place."""
+        if self.cluster is None:
+            self.fail("crashed")
+            return
+        self.cluster._crashed(self)
+
+    def reboot(self) -> None:
+        """Restart the instance in place (no failover)."""
+        if self.cluster is None:
+            raise Error("a stand-alone instance cannot reboot")
+        self.cluster._rebooted(self)
 
     # ------------------------------------------------------------ checks
     def check_available(self) -> None:
@@ -183,6 +215,7 @@ class Instance:
                 self.fail(f"the volume refused the commit: {exc}")
                 raise self._lost(exc) from None
             self.applied_lsn = lsn
+            self.commit_times.record(lsn, time.time())
         try:
             self.volume.wait_for_vdl(lsn, self.commit_timeout_s)
         except (QuorumUnavailableError, StorageError) as exc:

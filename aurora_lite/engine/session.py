@@ -67,6 +67,7 @@ class Session:
         self.explicit = False          # began with BEGIN / START TRANSACTION
         self.aborted = False           # PostgreSQL: failed statement, only ROLLBACK helps
         self.closed = False
+        self.lost = False              # the instance went away under this session
         self.last_insert_id = 0
         self._redo: list[RedoRecord] = []
         self._changes: list[tuple[int, DdlChange]] = []   # (redo index, change) of DDL in this transaction
@@ -78,6 +79,8 @@ class Session:
     # ------------------------------------------------------------ entry point
     def execute(self, plan: Plan, params: list[Any]) -> Result:
         """Run one planned statement."""
+        if self.lost:
+            self.instance.check_available()
         if self.closed:
             raise InterfaceError("the connection is closed")
         self.instance.check_available()
@@ -311,6 +314,8 @@ class Session:
 
     def commit(self) -> None:
         """Commit: DuckDB commit and redo append under the commit lock, then wait for VDL."""
+        if self.lost:
+            self.instance.check_available()
         if not self.in_transaction:
             return
         if self.aborted:
@@ -325,7 +330,7 @@ class Session:
 
     def rollback(self) -> None:
         """Discard the transaction."""
-        if not self.in_transaction:
+        if not self.in_transaction or self.lost:
             return
         self._reset()
         try:
@@ -432,6 +437,15 @@ class Session:
             return
         self._restore(*mark)
 
+    def lose(self) -> None:
+        """The instance stopped: drop the transaction; the client hears of it on next use."""
+        self.lost = True
+        self._reset()
+        try:
+            self.cursor.close()
+        except duckdb.Error:
+            pass
+
     def close(self) -> None:
         """Roll back and release the DuckDB cursor."""
         if self.closed:
@@ -440,7 +454,8 @@ class Session:
             self.rollback()
         finally:
             self.closed = True
-            self.cursor.close()
+            if not self.lost:
+                self.cursor.close()
 
 
 class _Overlay:

@@ -38,9 +38,13 @@ class RecoveryReport:
     repaired_records: int
 
 
-def recover(volume: Volume) -> RecoveryReport:
-    """Bring the volume to a consistent end at VDL under a new epoch."""
+def recover(volume: Volume, *, scan: bool = False) -> RecoveryReport:
+    """Bring the volume to a consistent end at VDL under a new epoch (scan: always read the segments)."""
     with volume._cond:
+        if not scan and volume._tracker.vdl == volume.last_lsn and volume._tracker.vcl == volume.last_lsn \
+                and volume._segments_whole():
+            # Nothing above VDL and every segment whole: only the epoch moves (fences the old writer).
+            return _new_epoch(volume, volume._tracker.vdl)
         present: set[int] = set()
         commits: list[int] = []
         for pg in volume._pgs:
@@ -83,3 +87,14 @@ def recover(volume: Volume) -> RecoveryReport:
         report = RecoveryReport(vcl=vcl, vdl=vdl, epoch=epoch, truncated_records=truncated, repaired_records=repaired)
         volume.last_recovery = report
         return report
+
+
+def _new_epoch(volume: Volume, vdl: int) -> RecoveryReport:
+    epoch = volume.epoch + 1
+    volume.epoch = epoch
+    volume.truncations.add((vdl, epoch))
+    if volume.path is not None:
+        volume._save_metadata()
+    report = RecoveryReport(vcl=vdl, vdl=vdl, epoch=epoch, truncated_records=0, repaired_records=0)
+    volume.last_recovery = report
+    return report

@@ -85,16 +85,21 @@ class Volume:
         if meta.get("format") != FORMAT_VERSION:
             raise StorageError(f"unsupported volume format {meta.get('format')!r} at {root}")
         volume = cls(root, fsync=meta["fsync"], pages_per_pg=meta["pages_per_pg"], file_system=fs, _opening=True)
-        volume.epoch = meta["epoch"]
-        volume.truncations = {tuple(t) for t in meta["truncations"]}
-        reports = {}
-        for pg_index in range(meta["protection_groups"]):
-            pg = volume._add_protection_group()
-            for segment in pg.segments:
-                reports[(pg_index, segment.index)] = segment.load()
-                segment.apply_truncations(volume.truncations)
-        volume.last_scan = reports
-        recover(volume)
+        try:
+            volume.epoch = meta["epoch"]
+            volume.truncations = {tuple(t) for t in meta["truncations"]}
+            reports = {}
+            for pg_index in range(meta["protection_groups"]):
+                pg = volume._add_protection_group()
+                for segment in pg.segments:
+                    reports[(pg_index, segment.index)] = segment.load()
+                    segment.apply_truncations(volume.truncations)
+            volume.last_scan = reports
+            recover(volume, scan=True)
+        except BaseException:
+            # A failed open must not leave the flusher thread and open files behind.
+            volume.close()
+            raise
         return volume
 
     def close(self) -> None:
@@ -223,6 +228,13 @@ class Volume:
                         f"VDL is {self._tracker.vdl}; segments down: {self._down_summary()}"
                     )
                 self._cond.wait(remaining)
+
+    def wait_beyond(self, lsn: int, timeout_s: float) -> int:
+        """Block until VDL > lsn or timeout_s passes; returns VDL (readers follow the log with this)."""
+        with self._cond:
+            if self._tracker.vdl <= lsn and not self._closed:
+                self._cond.wait_for(lambda: self._tracker.vdl > lsn or self._closed, timeout_s)
+            return self._tracker.vdl
 
     def commit(self, records: Sequence[RedoRecord], *, txn: int = 0, commit_time: float | None = None,
                timeout_s: float = 5.0) -> int:
@@ -392,6 +404,10 @@ class Volume:
         if advanced:
             self._cond.notify_all()
         return copied
+
+    def _segments_whole(self) -> bool:
+        """True when every segment is available and complete to the end of its group's log."""
+        return all(s.available and s.complete_lsn == pg.tail_lsn for pg in self._pgs for s in pg.segments)
 
     # ------------------------------------------------------------ recovery
     def recover(self) -> object:
