@@ -56,6 +56,7 @@ def fail_over(cluster: Cluster, target: Instance | None, kind: str) -> FailoverE
     except StorageError as exc:
         raise OperationalError(f"failover: the volume cannot recover: {exc}") from exc
     new.stop_following()
+    new.drop_sessions(f"instance {new.identifier} restarted to become the writer")
     with new.apply_lock:
         records = cluster.volume.read_log(new.applied_lsn, cluster.volume.vdl)
     if records:

@@ -138,9 +138,8 @@ class Instance:
         self.stop_following()
         if self.status != "failed":
             self.status = "stopped"
-        for session in list(self._sessions):
-            session.lose()  # its client learns on next use, with a connection error (08006 / 2013)
-        self._sessions.clear()
+        self.drop_sessions(f"instance {self.identifier} is {self.status}"
+                           + (f" ({self.failure})" if self.failure else ""))
         duck.detach(self.catalog_name)
 
     def crash(self) -> None:
@@ -159,14 +158,22 @@ class Instance:
     # ------------------------------------------------------------ checks
     def check_available(self) -> None:
         """Raise the engine's connection-loss error unless the instance serves requests."""
-        if self.status == "available":
-            return
-        detail = f" ({self.failure})" if self.failure else ""
+        if self.status != "available":
+            raise self.connection_lost()
+
+    def connection_lost(self, reason: str | None = None) -> Error:
+        """The error a client sees on a connection this instance dropped (08006 / 2013)."""
+        detail = reason or (f"instance {self.identifier} is {self.status}"
+                            + (f" ({self.failure})" if self.failure else ""))
         if self.front.dialect == "postgres":
-            raise postgres_error("08006", f"server closed the connection unexpectedly: instance "
-                                 f"{self.identifier} is {self.status}{detail}")
-        raise mysql_error(2013, f"Lost connection to MySQL server during query (instance "
-                          f"{self.identifier} is {self.status}{detail})")
+            return postgres_error("08006", f"server closed the connection unexpectedly: {detail}")
+        return mysql_error(2013, f"Lost connection to MySQL server during query ({detail})")
+
+    def drop_sessions(self, reason: str) -> None:
+        """Drop every connection (a restart, a promotion): each learns it on next use."""
+        for session in list(self._sessions):
+            session.lose(reason)
+        self._sessions.clear()
 
     def check_writable(self, plan: Plan) -> None:
         """Refuse writes on a reader with the engine's read-only error."""

@@ -16,6 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..dbapi.exceptions import Error, NotSupportedError, mysql_error, postgres_error
+from . import aurora as _aurora  # noqa: F401  (registers Aurora's functions and views)
 from . import ddl, emulation, session_functions
 from .params import Placeholders, convert
 from .plan import Kind, Plan, TableName
@@ -134,9 +135,12 @@ class FrontEnd:
     def _statement_plan(self, statement: exp.Expression, placeholders: Placeholders) -> Plan:
         statement = self._normalise_tables(statement)
         statement = emulation.transform(self, statement)
-        functions = session_functions.used_by(statement)
+        statement, functions = session_functions.rewrite(statement)
+        relations = session_functions.relations_used_by(statement)
         plan = self._classified(statement, placeholders)
-        return attrs.evolve(plan, functions=functions) if functions else plan
+        if functions or relations:
+            plan = attrs.evolve(plan, functions=functions, relations=relations)
+        return plan
 
     def _classified(self, statement: exp.Expression, placeholders: Placeholders) -> Plan:
         if isinstance(statement, exp.Insert):

@@ -77,3 +77,4 @@ class Plan:
     name: str | None = None                     # SAVEPOINT / SET target
     emulate: Callable[..., Any] | None = None   # EMULATED: fn(session, params, plan) -> (columns, rows)
     functions: frozenset[str] = frozenset()     # session functions the SQL calls (see session_functions.py)
+    relations: frozenset[str] = frozenset()     # session relations the SQL reads (rebuilt before each run)
