@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ..sql.plan import Kind
-from .exceptions import InterfaceError, NotSupportedError, ProgrammingError
+from .exceptions import Error, InterfaceError, NotSupportedError, ProgrammingError
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -39,20 +39,37 @@ class Cursor:
         connection = self.connection
         with connection._lock:
             session = connection._session_for_use()
-            plans = connection._front.plans(query, params is not None)
+            plans = _plans(connection, session, query, params is not None)
             result = None
             if len(plans) == 1:
                 plan = plans[0]
                 result = session.execute(plan, plan.placeholders.bind(params))
             else:
-                values = list(params.values()) if isinstance(params, Mapping) else list(params or ())
-                offset = 0
-                for plan in plans:
-                    count = plan.placeholders.count
-                    bound = plan.placeholders.bind(params) if plan.placeholders.names is not None \
-                        else values[offset:offset + count]
-                    offset += count
-                    result = session.execute(plan, bound)
+                # Fix: PostgreSQL runs a multi-statement text as one implicit transaction even in
+                # autocommit mode (psycopg docs, "Multiple statements in the same query"); each
+                # statement used to commit on its own, so a failure left the earlier ones behind.
+                implicit = connection._front.dialect == "postgres" and session.autocommit \
+                    and not session.in_transaction
+                if implicit:
+                    session.autocommit = False
+                try:
+                    values = list(params.values()) if isinstance(params, Mapping) else list(params or ())
+                    offset = 0
+                    for plan in plans:
+                        count = plan.placeholders.count
+                        bound = plan.placeholders.bind(params) if plan.placeholders.names is not None \
+                            else values[offset:offset + count]
+                        offset += count
+                        result = session.execute(plan, bound)
+                    if implicit and session.in_transaction and not session.explicit:
+                        session.commit()
+                except BaseException:
+                    if implicit and session.in_transaction and not session.explicit:
+                        session.rollback()
+                    raise
+                finally:
+                    if implicit:
+                        session.autocommit = True
             self._take(result)
         return self if connection._front.dialect == "postgres" else self.rowcount
 
@@ -63,10 +80,16 @@ class Cursor:
         rows = list(seq_of_params)
         with connection._lock:
             session = connection._session_for_use()
-            plans = connection._front.plans(query, True)
+            plans = _plans(connection, session, query, True)
             if len(plans) != 1:
                 raise ProgrammingError("executemany takes a single statement")
             plan = plans[0]
+            if not rows:
+                # Fix: an empty sequence raised UnboundLocalError; PyMySQL returns None and
+                # psycopg runs nothing.
+                self._take(None)
+                self.rowcount = 0
+                return None
             batch = _as_batch(plan, rows) if plan.bulk_sql is not None and rows else None
             if batch is not None:
                 self._take(session.execute_bulk(plan, batch))
@@ -88,7 +111,16 @@ class Cursor:
         self._position = 0
         self.rowcount = result.rowcount
         if self.connection._front.dialect == "mysql":
-            self.lastrowid = result.lastrowid if result.lastrowid is not None else (self.lastrowid or 0)
+            # Fix: MySQL's OK packet always carries the affected rows and the insert id, so
+            # PyMySQL reports rowcount 0 (not -1) after DDL, SET, BEGIN ..., and lastrowid 0
+            # after a statement that generated no id (None after a result set), never the
+            # previous statement's id.
+            if self.rowcount < 0:
+                self.rowcount = 0
+            if result.lastrowid is not None:
+                self.lastrowid = result.lastrowid
+            else:
+                self.lastrowid = None if result.description is not None else 0
 
     def callproc(self, procname: str, parameters: Sequence[Any] = ()) -> Any:
         """Stored procedures do not exist in aurora_lite."""
@@ -168,6 +200,16 @@ class Cursor:
         self._check_open()
         if self.description is None:
             raise ProgrammingError("no results to fetch: the last statement returned no rows")
+
+
+def _plans(connection: Connection, session: Any, query: str, has_params: bool) -> tuple[Any, ...]:
+    """The front end's plans for a text; a server-side parse error still ends a PostgreSQL transaction."""
+    try:
+        return connection._front.plans(query, has_params)
+    except Error as error:
+        # Fix: a syntax error left a PostgreSQL transaction usable; the server aborts it.
+        session.statement_error(error)
+        raise
 
 
 def _as_batch(plan: Any, rows: list[Any]) -> pa.Table | None:

@@ -67,7 +67,7 @@ class Session:
         self.explicit = False          # began with BEGIN / START TRANSACTION
         self.aborted = False           # PostgreSQL: failed statement, only ROLLBACK helps
         self.closed = False
-        self.lost = False              # the instance went away under this session
+        self.lost: str | None = None   # why the instance dropped this session, once it did
         self.last_insert_id = 0
         self._redo: list[RedoRecord] = []
         self._changes: list[tuple[int, DdlChange]] = []   # (redo index, change) of DDL in this transaction
@@ -75,17 +75,31 @@ class Session:
         self._sequences: dict[str, int] = {}
         self._savepoints: list[_Savepoint] = []
         self._functions: set[str] = set()
+        self._function_values: dict[str, Any] = {}
 
     # ------------------------------------------------------------ entry point
     def execute(self, plan: Plan, params: list[Any]) -> Result:
         """Run one planned statement."""
         if self.lost:
-            self.instance.check_available()
+            raise self.instance.connection_lost(self.lost)
         if self.closed:
             raise InterfaceError("the connection is closed")
         self.instance.check_available()
-        if plan.functions and not plan.functions <= self._functions:
+        try:
+            return self._execute(plan, params)
+        except Error as error:
+            # Fix: errors raised here rather than by DuckDB (unknown table, unknown savepoint,
+            # read-only ...) left a PostgreSQL transaction usable; PostgreSQL aborts it.
+            # A failed COMMIT / ROLLBACK has already ended the transaction.
+            if plan.kind not in (Kind.COMMIT, Kind.ROLLBACK):
+                self.statement_error(error)
+            raise
+
+    def _execute(self, plan: Plan, params: list[Any]) -> Result:
+        if plan.functions:
             self._register_functions(plan.functions)
+        if plan.relations:
+            self._register_relations(plan.relations)
         kind = plan.kind
         if kind is Kind.QUERY:
             return self._query(plan, params)
@@ -116,23 +130,33 @@ class Session:
     def _register_functions(self, names: frozenset[str]) -> None:
         from ..sql.session_functions import REGISTRY
 
-        for name in names - self._functions:
+        for name in names:
             function = REGISTRY[name]
-            self.cursor.create_function(
-                name, function.bind(self), [duckdb.sqltype(t) for t in function.parameters],
-                duckdb.sqltype(function.returns), side_effects=True,
-            )
+            value = function.bind(self)()
+            if name in self._functions and self._function_values.get(name) == value:
+                continue
+            self.cursor.execute(f"SET VARIABLE {function.variable} = {_literal(value)}::{function.returns}")
             self._functions.add(name)
+            self._function_values[name] = value
+
+    def _register_relations(self, names: frozenset[str]) -> None:
+        from ..sql.session_functions import RELATIONS
+
+        for name in names:
+            self.cursor.register(name, RELATIONS[name].build(self))
 
     # ------------------------------------------------------------ reads
     def _query(self, plan: Plan, params: list[Any]) -> Result:
         self._begin_if_needed()
+        # Fix: without a mark a failed SELECT rolled back the whole MySQL transaction; MySQL
+        # undoes only the failed statement (DuckDB aborted its transaction, so restore it).
+        mark = (len(self._redo), len(self._changes))
         try:
             self.cursor.execute(plan.sql, params)
             description = self.cursor.description
             rows = self.cursor.fetchall()
         except duckdb.Error as exc:
-            raise self._statement_failed(exc, plan) from None
+            raise self._statement_failed(exc, plan, mark) from None
         return Result(tuple(description) if description else None, rows, len(rows))
 
     def query_arrow(self, sql: str, params: list[Any] | None = None) -> pa.Table:
@@ -315,7 +339,7 @@ class Session:
     def commit(self) -> None:
         """Commit: DuckDB commit and redo append under the commit lock, then wait for VDL."""
         if self.lost:
-            self.instance.check_available()
+            raise self.instance.connection_lost(self.lost)
         if not self.in_transaction:
             return
         if self.aborted:
@@ -348,6 +372,13 @@ class Session:
 
     def savepoint(self, name: str) -> None:
         """Mark the transaction's current state under name."""
+        if self.autocommit and not self.in_transaction:
+            # Fix: this used to open a transaction that autocommit never committed, so every
+            # later write stayed uncommitted. PostgreSQL refuses a SAVEPOINT outside a
+            # transaction block; MySQL accepts it and forgets it at once (autocommit).
+            if self.front.dialect == "postgres":
+                raise self.front.error("25P01", 1305, "SAVEPOINT can only be used in transaction blocks")
+            return
         self._begin_if_needed(force=True)
         self._savepoints.append(_Savepoint(name, len(self._redo), len(self._changes)))
 
@@ -361,18 +392,27 @@ class Session:
 
     def release(self, name: str) -> None:
         """Forget a savepoint and those after it."""
+        self._begin_for_savepoint()
         if not self.in_transaction:
             raise self.front.error("25P01", 1305, "RELEASE SAVEPOINT can only be used in transaction blocks")
         del self._savepoints[self._find_savepoint(name):]
 
     def rollback_to(self, name: str) -> None:
         """Return the transaction to a savepoint (which stays)."""
+        self._begin_for_savepoint()
         if not self.in_transaction:
             raise self.front.error("25P01", 1305, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
         index = self._find_savepoint(name)
         point = self._savepoints[index]
         del self._savepoints[index + 1:]
         self._restore(point.redo_len, point.changes_len)
+
+    def _begin_for_savepoint(self) -> None:
+        # Fix: outside autocommit the client is always in a transaction (psycopg sends BEGIN
+        # before the first statement; MySQL with autocommit=0), so an unknown savepoint is
+        # 3B001 / 1305 there, not "no transaction in progress" (25P01).
+        if not self.autocommit and not self.in_transaction:
+            self._begin_if_needed(force=True)
 
     def _restore(self, redo_len: int, changes_len: int) -> None:
         """Rebuild the DuckDB transaction from the redo kept up to a mark."""
@@ -429,6 +469,33 @@ class Session:
                 pass
         return error
 
+    def statement_error(self, error: Error) -> None:
+        """Apply the dialect's transaction rule to a server error raised outside DuckDB.
+
+        PostgreSQL aborts the transaction block on any error (25P02 until ROLLBACK); with
+        autocommit off psycopg has sent BEGIN before the statement, so a failing first
+        statement leaves an aborted transaction too. MySQL keeps the transaction. Errors
+        without a SQLSTATE are client-side (parameters) and change nothing; after a lost
+        connection (class 08) there is nothing left to abort.
+        """
+        if self.front.dialect != "postgres" or self.closed or self.aborted:
+            return
+        if error.sqlstate is None or error.sqlstate.startswith("08"):
+            return
+        if self.autocommit and not self.explicit:
+            self.rollback()
+            return
+        if not self.in_transaction:
+            try:
+                self._begin_if_needed(force=True)
+            except Error:
+                return
+        self.aborted = True
+        try:
+            self.cursor.execute("ROLLBACK")  # DuckDB's side; PostgreSQL waits for the client's ROLLBACK
+        except duckdb.Error:
+            pass
+
     def _undo_statement(self, mark: tuple[int, int]) -> None:
         if not self.in_transaction:
             return
@@ -437,9 +504,9 @@ class Session:
             return
         self._restore(*mark)
 
-    def lose(self) -> None:
-        """The instance stopped: drop the transaction; the client hears of it on next use."""
-        self.lost = True
+    def lose(self, reason: str) -> None:
+        """The instance dropped this session: forget the transaction; the client hears of it on next use."""
+        self.lost = reason
         self._reset()
         try:
             self.cursor.close()
@@ -456,6 +523,17 @@ class Session:
             self.closed = True
             if not self.lost:
                 self.cursor.close()
+
+
+def _literal(value: Any) -> str:
+    """A SQL literal for a session value (str, int, float, bool or None)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 class _Overlay:
