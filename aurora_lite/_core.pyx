@@ -400,6 +400,17 @@ cdef class LogIndex:
             out.append(i)
         return out
 
+    def pages(self, uint64_t page_lo, uint64_t page_hi, uint64_t lsn_hi) -> list:
+        """Distinct pages in [page_lo, page_hi) with a record at or below lsn_hi, ascending."""
+        cdef set seen = set()
+        cdef Py_ssize_t i
+        cdef Entry* e
+        for i in range(self.n):
+            e = &self.entries[i]
+            if e.lsn <= lsn_hi and page_lo <= e.page < page_hi:
+                seen.add(e.page)
+        return sorted(seen)
+
     def missing_from(self, LogIndex peer not None, uint64_t upto) -> list:
         """Positions in peer of records with lsn <= upto that this index lacks."""
         self.ensure_sorted()

@@ -8,6 +8,7 @@ Topology changes (add/remove, failover, crash) are serialised by one lock.
 """
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 import threading
@@ -20,6 +21,10 @@ from .dbapi.connection import Connection
 from .dbapi.exceptions import InterfaceError, OperationalError, ProgrammingError
 from .engine.instance import Instance
 from .engine.replica import CommitTimes
+from .backup.backtrack import backtrack
+from .backup.history import as_datetime, as_timestamp, state_at
+from .backup.restore import new_cluster
+from .backup.snapshot import Snapshot, create_snapshot
 from .failover import FailoverEvent, fail_over
 from .sql.frontend import FrontEnd
 from .storage.errors import StorageError
@@ -41,9 +46,14 @@ class Cluster:
                  path: str | Path | None = None, replicas: int = 0, master_user: str | None = None,
                  master_password: str | None = None, clock: Callable[[], float] | None = None,
                  database: str | None = None, fsync: str = "always", commit_timeout_s: float = 5.0,
-                 _volume: Volume | None = None) -> None:
+                 backup_retention_days: int = 1, backtrack_window_s: float = 24 * 3600.0,
+                 _volume: Volume | None = None, _created_at: float | None = None) -> None:
         if engine not in ENGINES:
             raise ProgrammingError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        if not 1 <= backup_retention_days <= 35:
+            raise ProgrammingError(f"backup_retention_days is 1 to 35, not {backup_retention_days}")
+        if not 0 <= backtrack_window_s <= 72 * 3600:
+            raise ProgrammingError("backtrack_window_s is 0 to 72 hours")
         if not 0 <= replicas <= MAX_READERS:
             raise ProgrammingError(f"a cluster has 0 to {MAX_READERS} replicas, not {replicas}")
         self.engine = engine
@@ -56,6 +66,10 @@ class Cluster:
         self.commit_timeout_s = commit_timeout_s
         self.path = Path(path) if path is not None else None
         self.events: list[FailoverEvent] = []
+        self.backup_retention_days = backup_retention_days
+        self.backtrack_window_s = backtrack_window_s if self.dialect == "mysql" else 0.0
+        self.created_at = self.clock() if _created_at is None else _created_at
+        self._snapshots: list[Snapshot] = []
         self._closed = False
         self._front = FrontEnd(self.dialect, self.database)
         self._commit_times = CommitTimes()
@@ -65,40 +79,59 @@ class Cluster:
         self._topology = threading.RLock()
         if _volume is not None:
             self.volume = _volume
+            if self.path is not None and not (self.path / CLUSTER_FILE).exists():
+                self._timeline = [(self.created_at, self.volume)]
+                self._save()
         elif self.path is not None:
             if (self.path / CLUSTER_FILE).exists():
                 raise ProgrammingError(f"a cluster already exists at {self.path}; use Cluster.open()")
             self.path.mkdir(parents=True, exist_ok=True)
             self.volume = Volume(self.path / VOLUME_DIR, fsync=fsync)
+            self._timeline = [(self.created_at, self.volume)]
             self._save()
         else:
             self.volume = Volume()
+        if not hasattr(self, "_timeline"):
+            self._timeline: list[tuple[float, Volume]] = [(self.created_at, self.volume)]
         self._instances: dict[str, Instance] = {}
         self._writer = self._start_instance("writer")
         for _ in range(replicas):
             self.add_reader()
 
     @classmethod
-    def open(cls, path: str | Path) -> Cluster:
+    def open(cls, path: str | Path, *, clock: Callable[[], float] | None = None) -> Cluster:
         """Reopen a durable cluster (also after the process died): recover the volume, rebuild the writer."""
         root = Path(path)
         meta_file = root / CLUSTER_FILE
         if not meta_file.exists():
             raise OperationalError(f"no aurora_lite cluster at {root}")
         meta = json.loads(meta_file.read_text())
+        timeline: list[tuple[float, Volume]] = []
         try:
-            volume = Volume.open(root / VOLUME_DIR)
+            for since, folder in meta.get("timeline") or [[meta.get("created_at", 0.0), VOLUME_DIR]]:
+                timeline.append((since, Volume.open(root / folder)))
         except StorageError as exc:
+            for _, volume in timeline:
+                volume.close()
             raise OperationalError(f"cannot open the cluster volume at {root}: {exc}") from exc
-        cluster = cls(meta["engine"], name=meta["name"], database=meta["database"],
-                      master_user=meta["master_user"], _volume=volume)
-        cluster.path = root
+        cluster = cls.__new__(cls)
+        cluster._timeline = timeline
+        cluster.__init__(meta["engine"], name=meta["name"], database=meta["database"],
+                         master_user=meta["master_user"], path=root, _volume=timeline[-1][1], clock=clock,
+                         _created_at=meta.get("created_at"),
+                         backup_retention_days=meta.get("backup_retention_days", 1),
+                         backtrack_window_s=meta.get("backtrack_window_s", 24 * 3600.0))
+        cluster._snapshots = [Snapshot.from_description(raw) for raw in meta.get("snapshots", [])]
         return cluster
 
     def _save(self) -> None:
         assert self.path is not None
         meta = {"engine": self.engine, "name": self.name, "database": self.database,
-                "master_user": self.master_user}
+                "master_user": self.master_user, "created_at": self.created_at,
+                "backup_retention_days": self.backup_retention_days, "backtrack_window_s": self.backtrack_window_s,
+                "timeline": [[since, volume.path.name if volume.path is not None else VOLUME_DIR]
+                             for since, volume in self._timeline],
+                "snapshots": [s.describe() for s in self._snapshots]}
         tmp = self.path / (CLUSTER_FILE + ".tmp")
         tmp.write_text(json.dumps(meta, indent=1))
         tmp.replace(self.path / CLUSTER_FILE)
@@ -244,6 +277,93 @@ class Cluster:
             if reader.follower is not None:
                 reader.follower.resume()
 
+    def _stop_instances(self, reason: str) -> None:
+        """Stop every instance (their connections drop)."""
+        for instance in list(self._instances.values()):
+            instance.fail(reason)
+            instance.close()
+        self._instances.clear()
+
+    def _start_instances(self, roles: list[tuple[str, str, int]]) -> None:
+        """Start instances (identifier, role, promotion tier) on the current volume, writer first."""
+        for identifier, role, tier in sorted(roles, key=lambda r: r[1] != "writer"):
+            instance = self._start_instance(role, identifier, tier)
+            if role == "writer":
+                self._writer = instance
+
+    # ------------------------------------------------------------ backups, restores, clones
+    @property
+    def snapshots(self) -> list[Snapshot]:
+        """Manual snapshots taken of this cluster."""
+        return list(self._snapshots)
+
+    def create_snapshot(self, name: str) -> Snapshot:
+        """A manual snapshot at the current VDL, taken while writes go on."""
+        self._check_open()
+        snapshot = create_snapshot(self, name)
+        self._snapshots.append(snapshot)
+        if self.path is not None:
+            self._save()
+        return snapshot
+
+    @staticmethod
+    def restore_from_snapshot(snapshot: Snapshot, name: str = "restored-cluster", path: str | Path | None = None,
+                              clock: Callable[[], float] | None = None) -> Cluster:
+        """A new cluster holding the snapshot's state."""
+        if not isinstance(snapshot, Snapshot):
+            raise ProgrammingError(f"DBClusterSnapshotNotFound: {snapshot!r} is not a snapshot")
+        volume, lsn = snapshot.state()
+        return new_cluster(volume, lsn, engine=snapshot.engine, name=name, database=snapshot.database,
+                           master_user=snapshot.master_user, path=path, at=snapshot.time.timestamp(), clock=clock)
+
+    def restore_to_point_in_time(self, time: float | datetime.datetime | None = None, *, lsn: int | None = None,
+                                 name: str = "restored-cluster", path: str | Path | None = None) -> Cluster:
+        """A new cluster holding exactly the transactions committed at or before `time` (or `lsn`; default latest)."""
+        self._check_open()
+        now = self.clock()
+        if lsn is not None:
+            if time is not None:
+                raise ProgrammingError("give a time or an LSN, not both")
+            if not 0 <= lsn <= self.volume.vdl:
+                raise ProgrammingError(f"InvalidRestore: LSN {lsn} is not durable (VDL is {self.volume.vdl})")
+            volume, at = self.volume, now
+        else:
+            at = now if time is None else as_timestamp(time)
+            earliest = self.earliest_restorable_time.timestamp()
+            if not earliest <= at <= now:
+                raise ProgrammingError(
+                    f"InvalidRestore: {as_datetime(at).isoformat()} is outside the restorable window "
+                    f"{as_datetime(earliest).isoformat()} .. {as_datetime(now).isoformat()}")
+            volume, lsn = state_at(self._timeline, at)
+        return new_cluster(volume, lsn, engine=self.engine, name=name, database=self.database,
+                           master_user=self.master_user, path=path, at=at, clock=self.clock)
+
+    def clone(self, name: str = "clone-cluster", path: str | Path | None = None) -> Cluster:
+        """A copy-on-write clone of the cluster as it is now (with path: a compacted copy on disk)."""
+        self._check_open()
+        return new_cluster(self.volume, self.volume.vdl, engine=self.engine, name=name, database=self.database,
+                           master_user=self.master_user, path=path, at=self.clock(), clock=self.clock)
+
+    def backtrack(self, time: float | datetime.datetime) -> None:
+        """Rewind this cluster in place to its state at `time` (Aurora MySQL); back and forth within the window."""
+        self._check_open()
+        backtrack(self, time)
+
+    @property
+    def earliest_restorable_time(self) -> datetime.datetime:
+        """The oldest moment a point-in-time restore can reach."""
+        now = self.clock()
+        return as_datetime(max(self.created_at, now - self.backup_retention_days * 86400.0))
+
+    @property
+    def latest_restorable_time(self) -> datetime.datetime:
+        """The newest moment a point-in-time restore can reach (now: every durable commit)."""
+        return as_datetime(self.clock())
+
+    def earliest_backtrack_timestamp(self) -> float:
+        """The oldest moment backtrack can reach (never before the cluster, or clone, was created)."""
+        return max(self.created_at, self.clock() - self.backtrack_window_s)
+
     # ------------------------------------------------------------ connections
     def connect(self, endpoint: str = "writer", user: str | None = None, password: str | None = None,
                 autocommit: bool = False) -> Connection:
@@ -307,6 +427,8 @@ class Cluster:
             self._closed = True
             for instance in list(self._instances.values()):
                 instance.close()
+        for _, volume in self._timeline:
+            volume.close()
         self.volume.close()
 
     @property

@@ -58,10 +58,11 @@ def recover(volume: Volume, *, scan: bool = False) -> RecoveryReport:
                 present.update(segment.log.lsns())
                 commits.extend(segment.log.lsn_at(p) for p in segment.log.select(0, 2**64 - 1, 0, 2**64 - 1,
                                                                                   RecordKind.COMMIT))
-        vcl = 0
+        start = volume.base.lsn if volume.base is not None else 0  # LSNs below live in the base
+        vcl = start
         while vcl + 1 in present:
             vcl += 1
-        vdl = max((c for c in commits if c <= vcl), default=0)
+        vdl = max((c for c in commits if c <= vcl), default=start)
         epoch = volume.epoch + 1
         volume.epoch = epoch
         volume.truncations.add((vdl, epoch))

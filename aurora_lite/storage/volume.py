@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -28,6 +29,9 @@ from .protection_group import AZS, SEGMENTS_PER_PG, WRITE_QUORUM, ProtectionGrou
 from .records import LoggedRecord, RecordKind, RedoRecord, encode_commit_time
 from .rows import apply_page
 from .segment import Segment
+
+if TYPE_CHECKING:
+    from .base import VolumeBase
 
 FORMAT_VERSION = 1
 META_FILE = "volume.json"
@@ -41,7 +45,8 @@ class Volume:
 
     def __init__(self, path: str | Path | None = None, *, fsync: str = "always",
                  pages_per_pg: int = DEFAULT_PAGES_PER_PG, write_quorum: int = WRITE_QUORUM,
-                 file_system: FileSystem | None = None, _opening: bool = False) -> None:
+                 file_system: FileSystem | None = None, base: VolumeBase | None = None,
+                 _opening: bool = False) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, not {fsync!r}")
         if pages_per_pg < 1:
@@ -54,11 +59,13 @@ class Volume:
         self._cond = threading.Condition(threading.RLock())
         self._pgs: list[ProtectionGroup] = []
         self._pg_tails: dict[int, int] = {}
-        self._next_lsn = 1
+        self.base = base  # copy-on-write: LSNs up to base.lsn live in another volume
+        start = base.lsn if base is not None else 0
+        self._next_lsn = start + 1
         self.epoch = 1
         self.truncations: set[tuple[int, int]] = set()
         self._down_azs: set[str] = set()  # AZs lost by fail_az: segments of new PGs there start down too
-        self._tracker = _core.QuorumTracker(0, 0, write_quorum)
+        self._tracker = _core.QuorumTracker(start, start, write_quorum)
         self._closed = False
         self.write_ios = 0
         self.bytes_written = 0
@@ -301,6 +308,9 @@ class Volume:
                 raise StorageError(f"cannot read above VDL ({self._tracker.vdl}): {upto}")
             wanted = None if kinds is None else {int(k) for k in kinds}
             out: list[LoggedRecord] = []
+            if self.base is not None:
+                out.extend(self.base.read_log(after_lsn, upto, kinds=kinds, first_page=first_page,
+                                              end_page=end_page))
             for pg in self._pgs:
                 if pg.tail_lsn <= after_lsn or pg.first_page >= end_page or pg.first_page + pg.pages <= first_page:
                     continue
@@ -313,6 +323,17 @@ class Volume:
             out.sort(key=lambda r: r.lsn)
             return out
 
+    def pages(self, first_page: int, end_page: int, upto_lsn: int | None = None) -> list[int]:
+        """Pages in [first_page, end_page) holding records at or below upto_lsn (default VDL)."""
+        with self._cond:
+            upto = self._tracker.vdl if upto_lsn is None else upto_lsn
+            found: set[int] = set(self.base.pages(first_page, end_page, upto)) if self.base is not None else set()
+            for pg in self._pgs:
+                lo, hi = max(first_page, pg.first_page), min(end_page, pg.first_page + pg.pages)
+                if lo < hi and pg.tail_lsn:
+                    found.update(pg.read_segment(upto).log.pages(lo, hi, upto))
+            return sorted(found)
+
     def materialize(self, first_page: int, end_page: int, read_lsn: int | None = None) -> pa.Table | None:
         """Rows of pages [first_page, end_page) as of read_lsn (default VDL); None if no page has rows."""
         with self._cond:
@@ -320,12 +341,18 @@ class Volume:
             if read > self._tracker.vdl:
                 raise StorageError(f"cannot read above VDL ({self._tracker.vdl}): {read}")
             pieces = []
+            own: set[int] = set()
             for pg in self._pgs:
                 lo, hi = max(first_page, pg.first_page), min(end_page, pg.first_page + pg.pages)
                 if lo >= hi:
                     continue
                 segment = pg.read_segment(read)
-                pieces.extend(self._materialize_pages(segment, lo, hi, read))
+                pieces.extend(self._materialize_pages(segment, lo, hi, read, own))
+            if self.base is not None:
+                # Pages this volume never wrote are exactly as the base left them.
+                for page in self.base.pages(first_page, end_page, read):
+                    if page not in own:
+                        pieces.append(self.base.materialize_page(page, read))
         pieces = [p for p in pieces if p is not None and p.num_rows]
         if not pieces:
             return None
@@ -333,14 +360,19 @@ class Volume:
             return pieces[0]
         return pa.concat_tables(pieces, promote_options="permissive")
 
-    def _materialize_pages(self, segment: Segment, lo: int, hi: int, read: int) -> list[pa.Table | None]:
+    def _materialize_pages(self, segment: Segment, lo: int, hi: int, read: int,
+                           own: set[int]) -> list[pa.Table | None]:
         by_page: dict[int, list[int]] = {}
         log = segment.log
         for pos in log.select(0, read, lo, hi, -1):
             by_page.setdefault(log.entry(pos)[2], []).append(pos)
         out = []
         for page, positions in sorted(by_page.items()):
+            own.add(page)
             image_lsn, image = segment.image(page, read)
+            if image is None and self.base is not None:
+                # No image yet: start from the base's rows (an image already includes them).
+                image = self.base.materialize_page(page, read)
             hot = [p for p in positions if log.lsn_at(p) > image_lsn]
             rows = apply_page(image, ((log.entry(p)[5], segment.payload(p)) for p in hot))
             if len(hot) >= COALESCE_AFTER and rows is not None:

@@ -1,0 +1,88 @@
+"""Manual snapshots: a cluster's state at one LSN, kept until deleted, independent of its source.
+
+A snapshot of an in-memory cluster shares the source volume's records up to
+its LSN (copy-on-write: the records are immutable, and the reference keeps
+them alive after the source closes). A snapshot of a durable cluster is a
+compacted, self-contained volume under ``<cluster path>/snapshots/<name>``.
+Both are taken at VDL while writes go on: nothing stops.
+"""
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..dbapi.exceptions import ProgrammingError
+from ..storage.base import VolumeBase
+from ..storage.volume import Volume
+from .compact import compact_into
+from .history import as_datetime
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+SNAPSHOT_DIR = "snapshots"
+
+
+@attrs.frozen
+class Snapshot:
+    """A manual DB cluster snapshot."""
+
+    name: str
+    lsn: int                         # the source's VDL when it was taken
+    time: datetime.datetime          # the source's clock then
+    engine: str
+    source: str                      # the source cluster's name
+    database: str
+    master_user: str
+    base: VolumeBase | None = attrs.field(default=None, repr=False, eq=False)
+    path: Path | None = None         # durable snapshots: a compacted volume here
+
+    def state(self) -> tuple[Volume, int]:
+        """The volume holding the snapshot's state, and the LSN of that state in it."""
+        if self.base is not None:
+            return self.base.volume, self.base.lsn
+        assert self.path is not None
+        volume = Volume.open(self.path)
+        return volume, volume.vdl
+
+    def describe(self) -> dict[str, Any]:
+        """What cluster.json keeps of a durable snapshot."""
+        return {"name": self.name, "lsn": self.lsn, "time": self.time.timestamp(), "engine": self.engine,
+                "source": self.source, "database": self.database, "master_user": self.master_user,
+                "path": str(self.path)}
+
+    @classmethod
+    def from_description(cls, raw: dict[str, Any]) -> Snapshot:
+        """A durable snapshot from its cluster.json entry."""
+        return cls(raw["name"], raw["lsn"], as_datetime(raw["time"]), raw["engine"], raw["source"],
+                   raw["database"], raw["master_user"], path=Path(raw["path"]))
+
+
+def create_snapshot(cluster: Cluster, name: str) -> Snapshot:
+    """Take a snapshot of cluster at its current VDL."""
+    if not name or not isinstance(name, str):
+        raise ProgrammingError("a snapshot needs a non-empty name")
+    if any(s.name == name for s in cluster.snapshots):
+        raise ProgrammingError(f"DBClusterSnapshotAlreadyExists: a snapshot named {name!r} already exists")
+    volume = cluster.volume
+    lsn = volume.vdl
+    now = cluster.clock()
+    common = dict(name=name, lsn=lsn, time=as_datetime(now), engine=cluster.engine, source=cluster.name,
+                  database=cluster.database, master_user=cluster.master_user)
+    if cluster.path is None:
+        return Snapshot(**common, base=VolumeBase(volume, lsn))
+    target_dir = cluster.path / SNAPSHOT_DIR / name
+    if target_dir.exists():
+        raise ProgrammingError(f"DBClusterSnapshotAlreadyExists: {target_dir} exists")
+    target = Volume(target_dir, fsync="never")
+    try:
+        compact_into(volume, lsn, target, now)
+        for pg in target.protection_groups:
+            for segment in pg.segments:
+                segment.sync()
+    finally:
+        target.close()
+    return Snapshot(**common, path=target_dir)
