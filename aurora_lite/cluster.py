@@ -22,7 +22,7 @@ from .dbapi.exceptions import InterfaceError, OperationalError, ProgrammingError
 from .engine.instance import Instance
 from .engine.replica import CommitTimes
 from .backup.backtrack import backtrack
-from .backup.history import as_datetime, as_timestamp, state_at
+from .backup.history import as_datetime, as_timestamp, commit_at_or_below, commit_points, state_at
 from .backup.restore import new_cluster
 from .backup.snapshot import Snapshot, create_snapshot
 from .failover import FailoverEvent, fail_over
@@ -137,15 +137,24 @@ class Cluster:
         tmp.replace(self.path / CLUSTER_FILE)
 
     def _start_instance(self, role: str, identifier: str | None = None, promotion_tier: int = 1) -> Instance:
+        instance = self._build_instance(role, identifier, promotion_tier)
+        self._instances[instance.identifier] = instance
+        return instance
+
+    def _build_instance(self, role: str, identifier: str | None, promotion_tier: int) -> Instance:
+        """A new instance rebuilt from the volume (and following it, for a reader); not registered."""
         identifier = identifier or f"{self.name}-instance-{next(self._instance_seq)}"
         instance = Instance(identifier, role, self.volume, self._front, self.database, clock=self.clock,
                             commit_timeout_s=self.commit_timeout_s, promotion_tier=promotion_tier,
                             commit_times=self._commit_times)
         instance.cluster = self
-        instance.rebuild()
-        if role == "reader":
-            instance.follow()
-        self._instances[identifier] = instance
+        try:
+            instance.rebuild()
+            if role == "reader":
+                instance.follow()
+        except BaseException:
+            instance.close()  # do not leak its DuckDB catalog
+            raise
         return instance
 
     def _replace_instance(self, old: Instance, *, role: str, background: bool = False) -> None:
@@ -153,10 +162,21 @@ class Cluster:
         old.close()
 
         def restart() -> None:
+            # Fix: the rebuild ran under the topology lock, so while an old writer or a
+            # crashed reader was being rebuilt in the background (seconds for a large
+            # volume) every connect() and failover waited for it. Build first, then swap
+            # it in under the lock if the old instance is still the one listed.
+            try:
+                fresh = self._build_instance(role, old.identifier, old.promotion_tier)
+            except Exception:
+                if self._closed:
+                    return  # the cluster closed under the rebuild
+                raise
             with self._topology:
                 if self._closed or self._instances.get(old.identifier) is not old:
+                    fresh.close()
                     return
-                self._start_instance(role, old.identifier, old.promotion_tier)
+                self._instances[old.identifier] = fresh
 
         if background:
             # Rebooting: the instance is listed but refuses connections until rebuilt.
@@ -222,7 +242,8 @@ class Cluster:
         with self._topology:
             if self._closed or self._instances.get(instance.identifier) is not instance:
                 return None
-            instance.fail("crashed")
+            with instance.commit_lock:  # Fix: no commit may reach the volume after the crash (see fail_over)
+                instance.fail("crashed")
             if instance is self._writer:
                 if any(r.status == "available" for r in self.readers):
                     return fail_over(self, None, "crash")
@@ -326,7 +347,8 @@ class Cluster:
                 raise ProgrammingError("give a time or an LSN, not both")
             if not 0 <= lsn <= self.volume.vdl:
                 raise ProgrammingError(f"InvalidRestore: LSN {lsn} is not durable (VDL is {self.volume.vdl})")
-            volume, at = self.volume, now
+            # Fix: round down to a commit; a base at an LSN inside a transaction exposed part of it.
+            volume, at, lsn = self.volume, now, commit_at_or_below(self.volume, lsn)
         else:
             at = now if time is None else as_timestamp(time)
             earliest = self.earliest_restorable_time.timestamp()
@@ -334,9 +356,33 @@ class Cluster:
                 raise ProgrammingError(
                     f"InvalidRestore: {as_datetime(at).isoformat()} is outside the restorable window "
                     f"{as_datetime(earliest).isoformat()} .. {as_datetime(now).isoformat()}")
+            self._settle_commits_before(at)
             volume, lsn = state_at(self._timeline, at)
         return new_cluster(volume, lsn, engine=self.engine, name=name, database=self.database,
                            master_user=self.master_user, path=path, at=at, clock=self.clock)
+
+    def _settle_commits_before(self, at: float) -> None:
+        """Wait until no commit stamped at or before `at` is still waiting for write quorum.
+
+        Fix (RELIABILITY invariant 8): such a commit is above VDL, so a restore to
+        `at` taken now would leave it out, and the same restore taken after it
+        became durable would include it. Commits are stamped in LSN order, so only
+        a restore point at or after the last durable commit's time can be affected.
+        If the commits do not settle within the commit timeout, refuse to answer.
+        """
+        volume = self.volume
+        pending = volume.last_lsn
+        if pending <= volume.vdl:
+            return
+        _, times = commit_points(volume)
+        if times and at < max(times):
+            return
+        try:
+            volume.wait_for_vdl(pending, self.commit_timeout_s)
+        except StorageError as exc:
+            raise OperationalError(
+                f"InvalidRestore: commits at or before {as_datetime(at).isoformat()} are not yet durable, so "
+                f"the state at that time is not known; try again when storage recovers ({exc})") from None
 
     def clone(self, name: str = "clone-cluster", path: str | Path | None = None) -> Cluster:
         """A copy-on-write clone of the cluster as it is now (with path: a compacted copy on disk)."""

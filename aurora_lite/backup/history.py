@@ -30,6 +30,18 @@ def lsn_at(volume: Volume, when: float) -> int:
     return best
 
 
+def commit_at_or_below(volume: Volume, lsn: int) -> int:
+    """The last commit LSN at or below `lsn` (0 if none).
+
+    Why: restoring to an arbitrary LSN must not show part of a transaction; an
+    LSN inside a transaction means the state of the commits before it.
+    """
+    lsns, _ = commit_points(volume, lsn)
+    if lsns:
+        return lsns[-1]
+    return volume.base.lsn if volume.base is not None else 0  # a base ends on a commit
+
+
 def as_timestamp(value: float | datetime.datetime) -> float:
     """POSIX seconds for a float or a datetime (naive datetimes are UTC)."""
     if isinstance(value, datetime.datetime):

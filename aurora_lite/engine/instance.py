@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from ..dbapi.errors_map import translate_duckdb_error
 from ..dbapi.exceptions import Error, mysql_error, postgres_error
@@ -31,6 +32,14 @@ from .session import Session
 
 if TYPE_CHECKING:
     from ..storage.volume import Volume
+
+
+def _plain(kind: pa.DataType) -> bool:
+    """True for Arrow types that DuckDB's Python values convert back to without loss."""
+    return (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+            or pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind)
+            or pa.types.is_date32(kind) or pa.types.is_timestamp(kind) or pa.types.is_time64(kind)
+            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_null(kind))
 
 
 class Instance:
@@ -60,6 +69,8 @@ class Instance:
         self._txn_ids = itertools.count(1)
         self._sessions: list[Session] = []
         self.commits = 0
+        self.catalog_version = 0  # moves on every committed catalog change (keys cached schemas)
+        self._image_schemas: dict[tuple[int, int], pa.Schema | None] = {}
         self.commit_latency_s_total = 0.0
 
     def __repr__(self) -> str:
@@ -184,6 +195,19 @@ class Instance:
         raise mysql_error(1290, "The MySQL server is running with the --read-only option so it cannot "
                                 "execute this statement")
 
+    def image_schema(self, cursor: duckdb.DuckDBPyConnection, info: TableInfo,
+                     overlay: dict[TableName, TableInfo | None]) -> pa.Schema | None:
+        """The Arrow schema of a table's row images, if plain Python values convert to it exactly."""
+        key = (info.table_id, self.catalog_version)
+        if info.name not in overlay and key in self._image_schemas:
+            return self._image_schemas[key]
+        schema = cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").to_arrow_table().schema
+        if not all(_plain(field.type) for field in schema):
+            schema = None
+        if info.name not in overlay:  # a table this transaction changed may look different to others
+            self._image_schemas[key] = schema
+        return schema
+
     def allocate_table_id(self) -> int:
         """A table id no table of this volume has had."""
         with self.commit_lock:
@@ -213,6 +237,8 @@ class Instance:
                     self.catalog.tables.pop(name, None)
                 else:
                     self.catalog.tables[name] = info
+            if tables or changes:
+                self.catalog_version += 1
             for record in redo:
                 if record.kind == RecordKind.SEQUENCE:
                     self.catalog.note_sequence(*decode_sequence(record.payload))

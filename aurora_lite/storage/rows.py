@@ -21,13 +21,13 @@ _OP = "__aurora_op"
 
 def encode_rows(rows: pa.RecordBatch | pa.Table, key: Sequence[str]) -> bytes:
     """Payload for a batch of rows (or keys) of a table with the given key columns."""
-    schema = rows.schema.with_metadata({**(rows.schema.metadata or {}), KEY_METADATA: ",".join(key).encode()})
+    rows = rows.replace_schema_metadata({**(rows.schema.metadata or {}), KEY_METADATA: ",".join(key).encode()})
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema) as writer:
+    with pa.ipc.new_stream(sink, rows.schema) as writer:
         if isinstance(rows, pa.Table):
-            writer.write_table(rows.cast(schema))
+            writer.write_table(rows)
         else:
-            writer.write_batch(rows.replace_schema_metadata(schema.metadata))
+            writer.write_batch(rows)
     return sink.getvalue().to_pybytes()
 
 
