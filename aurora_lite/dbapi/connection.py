@@ -41,6 +41,7 @@ class Connection:
         self._owner = owner  # a Cluster this connection opened itself (al.connect(path))
         self.endpoint = endpoint
         self.user = user
+        self._session.user = user  # Fix: USER() / CURRENT_USER() name the connecting user
         self.closed = False
 
     def __repr__(self) -> str:

@@ -213,9 +213,15 @@ class Session:
             and info.sequences and self.front.dialect == "mysql" else None
         # Look the schema up before the DML: the look-up is a query on the same cursor.
         schema = self.instance.image_schema(self.cursor, info, self._tables)
+        # Fix: RETURNING * / t.* is one expression but several columns; the row image is the
+        # table's columns at the end, so the user's columns are whatever comes before them.
+        width = 0
+        if plan.user_columns > 0:
+            width = len(schema) if schema is not None else \
+                len(self.cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").description)
         self.cursor.execute(plan.sql, params)
         description = self.cursor.description
-        user = max(plan.user_columns, 0)
+        user = len(description) - width if plan.user_columns > 0 else 0
         user_rows, images = self._fetch_returned(schema, user)
         if old is not None and old.num_rows:
             self._capture(info, RecordKind.ROW_DELETE, old)
