@@ -205,7 +205,7 @@ class Session:
     def _dml(self, plan: Plan, params: list[Any]) -> Result:
         info = self.table(plan.table)
         old: pa.Table | None = None
-        if plan.kind is Kind.UPDATE and (not info.key or plan.set_columns & set(info.key)):
+        if plan.kind is Kind.UPDATE and (not info.key or plan.set_columns & {k.lower() for k in info.key}):
             # The key moves (or rows have no key): delete the old images explicitly.
             old = self.cursor.execute(plan.pre_image_sql, params[plan.pre_image_params:]).to_arrow_table()
         # Fix: MySQL's LAST_INSERT_ID() takes only generated ids, so note the counter before the insert.
@@ -359,7 +359,8 @@ class Session:
             "AND schema_name = ? AND lower(table_name) = ? AND constraint_type = 'PRIMARY KEY'",
             [name.schema, name.name],
         ).fetchall()
-        return tuple(c.lower() for c in row[0][0]) if row else ()
+        # DuckDB's spelling: Arrow column names (and so the key in row payloads) are case-sensitive.
+        return tuple(row[0][0]) if row else ()
 
     # ------------------------------------------------------------ transactions
     def _begin_if_needed(self, force: bool = False) -> None:

@@ -128,7 +128,8 @@ def _postgres_transform(front: Any, statement: exp.Expression) -> exp.Expression
             builder = _BINARY.get(op)
             if builder is not None:
                 # The pass does not revisit what it returns: transform the operands here.
-                return builder(this=node.this.transform(operators), expression=node.expression.transform(operators))
+                return builder(this=node.this.transform(operators, copy=False),
+                               expression=node.expression.transform(operators, copy=False))
         return node
 
     def rewrite(node: exp.Expression) -> exp.Expression:
@@ -145,7 +146,7 @@ def _postgres_transform(front: Any, statement: exp.Expression) -> exp.Expression
         return node
 
     # Two passes: a node a pass replaces is not visited again by that pass.
-    return statement.transform(operators).transform(rewrite)
+    return statement.transform(operators, copy=False).transform(rewrite, copy=False)
 
 
 def _mysql_transform(front: Any, statement: exp.Expression) -> exp.Expression:
@@ -155,7 +156,7 @@ def _mysql_transform(front: Any, statement: exp.Expression) -> exp.Expression:
             return exp.Table(this=exp.to_identifier(REPLICA_HOST_STATUS), alias=node.args.get("alias"))
         return node
 
-    return statement.transform(rewrite)
+    return statement.transform(rewrite, copy=False)
 
 
 register(SessionFunction("aurora_version", (), "VARCHAR", lambda s: (lambda: AURORA_POSTGRES_VERSION)))

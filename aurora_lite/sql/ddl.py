@@ -4,7 +4,9 @@ Rules for statements that cannot apply to an embedded cluster (documented in
 docs/sql.md): a cluster holds one database. ``CREATE DATABASE``/``CREATE
 SCHEMA`` of that kind, ``DROP DATABASE`` and MySQL ``USE`` / psql ``\\c`` of
 any name are accepted and change nothing, so creation scripts written for a
-server run unchanged.
+server run unchanged. For the same reason ``ALTER TABLE ... ADD [CONSTRAINT n]
+FOREIGN KEY`` is accepted and not enforced (DuckDB cannot add one to an existing
+table); its tables and columns must exist.
 """
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ def plan(front: FrontEnd, statement: exp.Expression, placeholders: Placeholders)
         names = tuple(table_name(t) for t in targets if isinstance(t, exp.Table))
         return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb="DROP TABLE",
                     table=names[0] if names else None, ddl_effect=("drop", names))
+    if isinstance(statement, exp.Alter) and _foreign_keys(statement):
+        return _foreign_key_probe(statement, placeholders)
     if isinstance(statement, exp.Alter):
         target = table_name(statement.this) if isinstance(statement.this, exp.Table) else None
         effect = None
@@ -106,3 +110,48 @@ def _auto_increment(column: exp.ColumnDef, table: TableName) -> str | None:
     )
     column.set("constraints", [*kept, default])
     return sequence
+
+
+def _foreign_keys(statement: exp.Alter) -> list[exp.ForeignKey]:
+    """The FOREIGN KEYs an ALTER TABLE adds when that is all it does (pg_dump, Chinook, ORMs), else []."""
+    keys: list[exp.ForeignKey] = []
+    for action in statement.args.get("actions") or []:
+        if not isinstance(action, exp.AddConstraint):
+            return []
+        for item in action.expressions:
+            inner = item.expressions if isinstance(item, exp.Constraint) else [item]
+            if not inner or not all(isinstance(k, exp.ForeignKey) for k in inner):
+                return []
+            keys.extend(inner)
+    return keys
+
+
+def _foreign_key_probe(statement: exp.Alter, placeholders: Placeholders) -> Plan:
+    """Accept ALTER TABLE ... ADD FOREIGN KEY without enforcing it (see the module docstring).
+
+    DuckDB refuses to add a foreign key to an existing table, which made every
+    schema script that declares them after CREATE TABLE fail half-way. The plan
+    is logged DDL (a reader refuses it) whose SQL only reads zero rows naming
+    both tables and every column, so a missing table or column still fails as
+    it does on the server.
+    """
+    from .frontend import table_name
+
+    child = statement.this
+    tables = {child.name.lower(): child}            # a self-reference (employee.reports_to) reads one table
+    columns = [exp.column(c.name, table=child.name, quoted=True)
+               for key in _foreign_keys(statement) for c in key.expressions]
+    for key in _foreign_keys(statement):
+        reference = key.args.get("reference")
+        target = reference.this if reference is not None else None
+        parent = target.this if isinstance(target, exp.Schema) else target
+        if isinstance(parent, exp.Table):
+            tables.setdefault(parent.name.lower(), parent)
+            if isinstance(target, exp.Schema):
+                columns += [exp.column(c.name, table=parent.name, quoted=True) for c in target.expressions]
+    sources = [t.copy() for t in tables.values()]
+    probe = exp.select(*columns).from_(sources[0])
+    for source in sources[1:]:
+        probe = probe.join(source, join_type="CROSS")
+    return Plan(Kind.DDL, probe.where(exp.false()).sql(dialect="duckdb"), placeholders, verb="ALTER TABLE",
+                table=table_name(child))

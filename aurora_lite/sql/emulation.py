@@ -17,7 +17,7 @@ from .plan import Kind, Plan
 if TYPE_CHECKING:
     from .frontend import FrontEnd
 
-_PSQL_META = re.compile(r"^\s*\\(c|connect)\b.*$", re.I | re.S)
+_PSQL_META = re.compile(r"^\s*\\(c|connect)\b[^\n]*$", re.I)
 _SHOW = re.compile(r"^\s*SHOW\s+(?P<name>[\w.]+)\s*;?\s*$", re.I)
 
 # What SHOW answers before a session SETs anything; names as PostgreSQL spells them.

@@ -56,7 +56,7 @@ def rewrite(statement: exp.Expression) -> tuple[exp.Expression, frozenset[str]]:
                 return exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(function.variable)])
         return node
 
-    statement = statement.transform(swap)
+    statement = statement.transform(swap, copy=False)
     return statement, frozenset(names)
 
 
