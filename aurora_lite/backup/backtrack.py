@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from ..dbapi.exceptions import NotSupportedError, ProgrammingError
+from ..dbapi.exceptions import NotSupportedError, OperationalError, ProgrammingError
 from ..storage.base import VolumeBase
+from ..storage.errors import StorageError
 from ..storage.volume import Volume
 from .compact import compact_into
 from .history import as_datetime, as_timestamp, state_at
@@ -35,16 +36,37 @@ def backtrack(cluster: Cluster, when: float | datetime.datetime) -> None:
             f"InvalidParameterValue: backtrack time {as_datetime(target).isoformat()} is outside the backtrack "
             f"window {as_datetime(earliest).isoformat()} .. {as_datetime(now).isoformat()}"
         )
-    source, lsn = state_at(cluster._timeline, target)
     with cluster._topology:
         roles = [(i.identifier, i.role, i.promotion_tier) for i in cluster.instances]
-        cluster._stop_instances("backtrack")
-        if cluster.path is None:
-            volume = Volume(base=VolumeBase(source, lsn))
-        else:
-            volume = Volume(cluster.path / f"volume-{len(cluster._timeline)}", fsync=cluster.volume.fsync)
-            compact_into(source, lsn, volume, target)
+        writer = cluster.writer
+        cluster._stop_instances("backtrack")  # from here no instance accepts a commit
+        with writer.commit_lock:  # a commit that was being appended has finished appending
+            pass
+        try:
+            # Fix: a commit stamped at or before `target` may still be waiting for write quorum;
+            # rewinding without it, then letting it be acknowledged on the old volume, lost an
+            # acknowledged commit. Wait until it settles (OperationalError if it does not).
+            cluster._settle_commits_before(target)
+            source, lsn = state_at(cluster._timeline, target)
+            if cluster.path is None:
+                volume = Volume(base=VolumeBase(source, lsn))
+            else:
+                # Fix: a folder left by a backtrack that crashed before cluster.json named it made
+                # every later backtrack fail ("a volume already exists"): take the next free name.
+                n = len(cluster._timeline)
+                while (cluster.path / f"volume-{n}").exists():
+                    n += 1
+                volume = Volume(cluster.path / f"volume-{n}", fsync=cluster.volume.fsync)
+                compact_into(source, lsn, volume, target)
+        except BaseException as exc:
+            # Fix: a failed backtrack left the cluster with no instance; nothing was rewound,
+            # so they restart on the volume they had.
+            cluster._start_instances(roles)
+            if isinstance(exc, StorageError):
+                raise OperationalError(f"backtrack failed, nothing was rewound: {exc}") from exc
+            raise
         cluster.volume = volume
+        cluster._commit_times.reset()  # the new volume's LSNs restart below the old ones
         cluster._timeline.append((now, volume))
         cluster._start_instances(roles)
         if cluster.path is not None:

@@ -16,6 +16,8 @@ import attrs
 
 from ..dbapi.exceptions import ProgrammingError
 from ..storage.base import VolumeBase
+from ..storage.errors import StorageError
+from ..storage.files import FileSystem
 from ..storage.volume import Volume
 from .compact import compact_into
 from .history import as_datetime
@@ -45,7 +47,15 @@ class Snapshot:
         if self.base is not None:
             return self.base.volume, self.base.lsn
         assert self.path is not None
-        volume = Volume.open(self.path)
+        try:
+            # Fix: Volume.open recovers (new epoch in volume.json, EPOCH markers appended to every
+            # segment file), so restoring used to write into the snapshot and kept its files open.
+            # Opened through a copy-on-write file layer, the snapshot's files are only read.
+            volume = Volume.open(self.path, file_system=_ReadOnlyFileSystem())
+        except StorageError as exc:
+            # Fix: a deleted or damaged snapshot reached the user as a raw StorageError.
+            raise ProgrammingError(f"DBClusterSnapshotNotFound: snapshot {self.name!r} cannot be read from "
+                                   f"{self.path}: {exc}") from None
         return volume, volume.vdl
 
     def describe(self) -> dict[str, Any]:
@@ -65,6 +75,10 @@ def create_snapshot(cluster: Cluster, name: str) -> Snapshot:
     """Take a snapshot of cluster at its current VDL."""
     if not name or not isinstance(name, str):
         raise ProgrammingError("a snapshot needs a non-empty name")
+    if len(name) > 255 or name in (".", "..") or any(c in name for c in "/\\\0"):
+        # Fix: the name is a directory under <path>/snapshots; "../x" or "a/b" wrote elsewhere.
+        raise ProgrammingError(f"InvalidParameterValue: {name!r} is not a valid snapshot identifier "
+                               "(at most 255 characters, no path separators)")
     if any(s.name == name for s in cluster.snapshots):
         raise ProgrammingError(f"DBClusterSnapshotAlreadyExists: a snapshot named {name!r} already exists")
     volume = cluster.volume
@@ -86,3 +100,54 @@ def create_snapshot(cluster: Cluster, name: str) -> Snapshot:
     finally:
         target.close()
     return Snapshot(**common, path=target_dir)
+
+
+class _MemoryFile:
+    """A segment file read once from disk; later writes stay in memory (see _ReadOnlyFileSystem)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = bytearray(data)
+
+    def append(self, data: bytes) -> None:
+        self._data += data
+
+    def sync(self) -> None:
+        pass
+
+    def read_all(self) -> bytes:
+        return bytes(self._data)
+
+    def truncate(self, size: int) -> None:
+        del self._data[size:]
+
+    def size(self) -> int:
+        return len(self._data)
+
+    def close(self) -> None:
+        self._data = bytearray()
+
+
+class _ReadOnlyFileSystem(FileSystem):
+    """Reads a durable snapshot's files; what opening it writes (recovery) stays in memory.
+
+    The opened volume keeps every record in memory anyway, so nothing it serves
+    depends on the files afterwards: the snapshot stays byte-for-byte as taken,
+    and no file descriptor outlives the open.
+    """
+
+    def __init__(self) -> None:
+        self._written: dict[Path, bytes] = {}
+
+    def open_segment(self, path: Path) -> _MemoryFile:  # type: ignore[override]
+        return _MemoryFile(self.read(path) if path.exists() else b"")
+
+    def write_atomic(self, path: Path, data: bytes) -> None:
+        self._written[path] = data
+
+    def read(self, path: Path) -> bytes:
+        if path in self._written:
+            return self._written[path]
+        return super().read(path)
+
+    def makedirs(self, path: Path) -> None:
+        pass

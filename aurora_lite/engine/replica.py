@@ -4,8 +4,9 @@ A replica's follower thread waits for VDL to move, reads the new records
 (LSN order, one complete segment per protection group) and applies them
 to the reader's DuckDB catalog inside ONE DuckDB transaction per batch of
 commits, so a reader session sees LSN prefixes that end at a commit and
-never goes back. Consecutive upserts of a keyed table are merged into one
-Arrow batch (last image per key wins) before they reach DuckDB.
+never goes back. The upserts of one table in a batch are merged into one
+Arrow batch (last image per key wins) before they reach DuckDB; see
+`_apply_locked` for when runs of different tables may be reordered.
 
 Replica lag is measured, not assumed: the writer notes the wall time at
 which each commit LSN was handed to the volume (`CommitTimes`); a replica
@@ -14,8 +15,10 @@ records, for every commit it applies, how long after that it became visible.
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 import time
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -46,21 +49,33 @@ class CommitTimes:
     def record(self, lsn: int, at: float) -> None:
         """Note that commit lsn was handed to the volume at wall time `at`."""
         with self._lock:
+            # Fix: after a recovery truncated the log, LSNs above the new VDL are handed out
+            # again; forget the void ones so the LSNs stay sorted for bisect.
+            while self._lsns and self._lsns[-1] >= lsn:
+                self._lsns.pop()
+                self._times.pop()
             self._lsns.append(lsn)
             self._times.append(at)
+
+    def reset(self) -> None:
+        """Forget every commit (the cluster moved to a volume with other LSNs)."""
+        with self._lock:
+            self._lsns.clear()
+            self._times.clear()
 
     def between(self, after_lsn: int, upto_lsn: int) -> list[float]:
         """Times of commits with after_lsn < lsn <= upto_lsn still remembered."""
         with self._lock:
-            lsns = list(self._lsns)
-            lo = bisect.bisect_right(lsns, after_lsn)
-            hi = bisect.bisect_right(lsns, upto_lsn)
-            return list(self._times)[lo:hi]
+            # Fix: bisect the deques in place; copying up to 100,000 entries on every apply
+            # and every replica_lag read cost milliseconds under the lock the writer needs.
+            lo = bisect.bisect_right(self._lsns, after_lsn)
+            hi = bisect.bisect_right(self._lsns, upto_lsn)
+            return list(itertools.islice(self._times, lo, hi))
 
     def oldest_after(self, lsn: int) -> float | None:
         """Time of the first commit above lsn, if remembered."""
         with self._lock:
-            i = bisect.bisect_right(list(self._lsns), lsn)
+            i = bisect.bisect_right(self._lsns, lsn)
             return self._times[i] if i < len(self._times) else None
 
 
@@ -95,12 +110,27 @@ class Follower:
         """True while replication is paused."""
         return not self._running.is_set()
 
-    def stop(self) -> None:
-        """End the thread (instance removal, promotion, cluster close)."""
+    def stop(self, wait: bool = True) -> None:
+        """End the thread (instance removal, promotion, cluster close); no apply starts after this returns.
+
+        An apply runs under the instance's apply_lock and checks _stop first, so
+        taking the lock once guarantees that. With wait, also join the thread
+        (it may sleep up to 50 ms in wait_beyond); its cursor is closed by the
+        thread itself. Fix: a promotion waited for that join before every
+        planned failover; it now passes wait=False and the cluster joins the
+        thread later.
+        """
         self._stop = True
         self._running.set()
-        self._thread.join(timeout=10)
-        self._cursor.close()
+        with self.instance.apply_lock:
+            pass
+        if wait:
+            self.join()
+
+    def join(self, timeout_s: float = 10.0) -> None:
+        """Wait for the thread to end (after stop)."""
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
 
     def wait_for(self, lsn: int, timeout_s: float) -> bool:
         """Block until the replica applied lsn; False on timeout."""
@@ -109,6 +139,12 @@ class Follower:
 
     # ------------------------------------------------------------ the loop
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._cursor.close()
+
+    def _loop(self) -> None:
         volume = self.instance.volume
         while not self._stop:
             self._running.wait()
@@ -123,27 +159,32 @@ class Follower:
                     continue
                 self._apply(applied, vdl)
             except StorageError as exc:
-                if volume.closed:
+                if volume.closed or self._stop:
                     return
                 self.error = exc  # e.g. no complete segment right now: try again on the next turn
             except Exception as exc:  # a replica that cannot apply is broken: report, do not spin
+                if self._stop:
+                    return  # stopped (its catalog may be gone): not a replication failure
                 self.error = exc
                 self.instance.fail(f"replication stopped: {exc!r}")
                 return
 
     def _apply(self, applied: int, vdl: int) -> None:
-        records = self.instance.volume.read_log(applied, vdl)
-        last_commit = max((r.lsn for r in records if r.kind == RecordKind.COMMIT), default=applied)
-        batch = [r for r in records if r.lsn <= last_commit]
-        if not batch:
-            return
-        apply_records(self._cursor, self.instance, batch)
-        done = time.time()
+        with self.instance.apply_lock:
+            if self._stop:
+                return  # stop() or a promotion took over this catalog
+            records = self.instance.volume.read_log(applied, vdl)
+            last_commit = max((r.lsn for r in records if r.kind == RecordKind.COMMIT), default=applied)
+            batch = [r for r in records if r.lsn <= last_commit]
+            if not batch:
+                return
+            _apply_locked(self._cursor, self.instance, batch)
+            done = time.time()
+            with self._applied:
+                self.instance.applied_lsn = last_commit
+                self._applied.notify_all()
         for committed_at in self.commit_times.between(applied, last_commit):
             self.lag_samples.append(max(0.0, done - committed_at))
-        with self._applied:
-            self.instance.applied_lsn = last_commit
-            self._applied.notify_all()
 
     def lag_seconds(self) -> float:
         """Seconds the replica is behind: age of the oldest commit it has not applied (0 if caught up)."""
@@ -156,39 +197,82 @@ class Follower:
 
 def apply_records(cursor, instance: Instance, records: list[LoggedRecord]) -> None:
     """Apply committed records to instance's catalog in one DuckDB transaction."""
-    catalog = instance.catalog
     with instance.apply_lock:
-        cursor.execute("BEGIN TRANSACTION")
-        try:
-            pending: list[LoggedRecord] = []  # a run of upserts to one keyed table
-            for record in records:
-                if pending and not _extends(pending, record):
-                    _flush(cursor, catalog_table(catalog, pending[0].page), pending)
-                    pending = []
-                if record.page < CATALOG_PAGES:
-                    if record.kind == RecordKind.DDL:
-                        apply_ddl(cursor, catalog, DdlChange.decode(record.payload))
-                    elif record.kind == RecordKind.SEQUENCE:
-                        name, value = decode_sequence(record.payload)
-                        catalog.note_sequence(name, value)
-                        cursor.execute("SELECT setval(?, ?)", [name, value]).fetchall()
-                    continue
-                if record.kind == RecordKind.COMMIT:
-                    continue
-                info = catalog_table(catalog, record.page)
-                if info is None:
-                    continue  # rows of a table dropped later in this batch
-                if record.kind == RecordKind.ROW_UPSERT and info.key:
-                    pending.append(record)
-                else:
-                    apply_rows(cursor, info, record.kind,
-                               decode_rows(record.payload) if record.payload else None)
-            if pending:
-                _flush(cursor, catalog_table(catalog, pending[0].page), pending)
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
+        _apply_locked(cursor, instance, records)
+
+
+def _apply_locked(cursor, instance: Instance, records: list[LoggedRecord]) -> None:
+    """apply_records with instance.apply_lock held.
+
+    Row records are gathered into runs, one per table, and each run becomes one
+    DuckDB statement. Upserts join their table's run (a keyed table keeps the last
+    image per key); a delete, truncate or keyless change of a table first flushes
+    that table's run; DDL flushes every run. Fix: runs used to end at any record of
+    another table, so a transaction touching several tables cost one statement
+    (~5 ms for INSERT OR REPLACE here) per row record, and replicas fell seconds
+    behind a multi-table workload. Flushing runs of different tables out of LSN
+    order is safe only without foreign keys (DuckDB checks them per statement), so
+    with any FOREIGN KEY in the catalog every record ends the runs of other tables.
+    """
+    catalog = instance.catalog
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        runs: dict[int, list[LoggedRecord]] = {}  # page -> pending upserts, in first-seen order
+        strict = _has_foreign_keys(cursor, catalog)
+
+        def flush(page: int | None = None) -> None:
+            for run_page in ([page] if page is not None else list(runs)):
+                run = runs.pop(run_page, None)
+                if run:
+                    _flush(cursor, catalog_table(catalog, run_page), run)
+
+        for record in records:
+            if record.kind == RecordKind.COMMIT:
+                continue
+            if record.page < CATALOG_PAGES:
+                if record.kind == RecordKind.DDL:
+                    flush()
+                    apply_ddl(cursor, catalog, DdlChange.decode(record.payload))
+                    _FOREIGN_KEYS.pop(catalog, None)
+                    strict = strict or _has_foreign_keys(cursor, catalog)
+                elif record.kind == RecordKind.SEQUENCE:
+                    name, value = decode_sequence(record.payload)
+                    catalog.note_sequence(name, value)
+                    # Fix: commits reach the log in commit order, not in the order their
+                    # transactions drew values, so a SEQUENCE record can be lower than one
+                    # applied before it; setval(value) moved the replica's sequence back and
+                    # the first inserts after its promotion collided (duplicate key).
+                    cursor.execute("SELECT setval(?, ?)", [name, catalog.sequences[name]]).fetchall()
+                continue
+            info = catalog_table(catalog, record.page)
+            if info is None:
+                continue  # rows of a table dropped later in this batch
+            if strict:
+                for other in [p for p in runs if p != record.page]:
+                    flush(other)
+            if record.kind == RecordKind.ROW_UPSERT:
+                runs.setdefault(record.page, []).append(record)
+                continue
+            flush(record.page)
+            apply_rows(cursor, info, record.kind, decode_rows(record.payload) if record.payload else None)
+        flush()
+        cursor.execute("COMMIT")
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+
+
+_FOREIGN_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Catalog -> has a FOREIGN KEY
+
+
+def _has_foreign_keys(cursor, catalog) -> bool:
+    """True when a table of the cursor's catalog has a FOREIGN KEY (cached until the next DDL record)."""
+    found = _FOREIGN_KEYS.get(catalog)
+    if found is None:
+        found = _FOREIGN_KEYS[catalog] = bool(cursor.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() "
+            "AND constraint_type = 'FOREIGN KEY'").fetchall()[0][0])
+    return found
 
 
 def catalog_table(catalog, page: int) -> TableInfo | None:
@@ -199,16 +283,13 @@ def catalog_table(catalog, page: int) -> TableInfo | None:
     return None
 
 
-def _extends(run: list[LoggedRecord], record: LoggedRecord) -> bool:
-    return record.kind == RecordKind.ROW_UPSERT and record.page == run[0].page or record.kind == RecordKind.COMMIT
-
-
 def _flush(cursor, info: TableInfo | None, run: list[LoggedRecord]) -> None:
+    """Apply a run of upserts of one table as one statement."""
     if info is None:
         return
     tables = [decode_rows(r.payload) for r in run]
     rows = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
-    if len(tables) > 1:
+    if len(tables) > 1 and info.key:
         # INSERT OR REPLACE refuses a key twice in one statement: keep each key's last image.
         positions = pa.arange(0, rows.num_rows)
         indexed = rows.append_column("__aurora_pos", positions)

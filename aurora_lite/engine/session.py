@@ -333,7 +333,14 @@ class Session:
         elif effect is not None and effect[0] == "key":
             info = self._tables.get(effect[1]) or self.instance.catalog.get(effect[1])
             if info is not None:
-                self._tables[effect[1]] = attrs.evolve(info, key=effect[2])
+                info = attrs.evolve(info, key=effect[2])
+                self._tables[effect[1]] = info
+                # ALTER may add, drop, rename or retype columns: rewrite the table's rows (as a
+                # database rewrites a table) so no row image of the old shape meets the new one.
+                rows = self.cursor.execute(f"SELECT * FROM {info.name.sql()}").to_arrow_table()
+                self._redo.append(RedoRecord(info.page, RecordKind.TRUNCATE, b""))
+                if rows.num_rows:
+                    self._capture(info, RecordKind.ROW_UPSERT, rows)
         return Result(None, [], -1)
 
     def _ddl_effect(self, plan: Plan) -> tuple[Any, ...] | None:

@@ -39,7 +39,8 @@ def plan(front: FrontEnd, statement: exp.Expression, placeholders: Placeholders)
     if isinstance(statement, exp.Create) and kind == "TABLE":
         return _create_table(front, statement, placeholders)
     if isinstance(statement, exp.Drop) and kind == "TABLE":
-        targets = [statement.this, *statement.expressions] if statement.expressions else [statement.this]
+        # sqlglot keeps the dropped tables in "tables" (newer) or in this/expressions (older).
+        targets = [statement.this, *(statement.args.get("tables") or []), *statement.expressions]
         names = tuple(table_name(t) for t in targets if isinstance(t, exp.Table))
         return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb="DROP TABLE",
                     table=names[0] if names else None, ddl_effect=("drop", names))
