@@ -287,6 +287,10 @@ _RULES: tuple[_Rule, ...] = (
     _rule(duckdb.ParserException, r"syntax error at end of input",
           lambda m, c: ("42601", "syntax error at end of input"), lambda m, c: _mysql_syntax(c)),
     # Data.
+    # Fix: errors the front end raises from SQL as error('[SQLSTATE] message') (sql/postgres.py:
+    # 'x'::regclass of a missing relation, current_setting() of an unknown parameter).
+    _rule(duckdb.InvalidInputException, r"^\[(?P<sqlstate>[0-9A-Z]{5})\] (?P<message>.*)$",
+          lambda m, c: (m.group("sqlstate"), m.group("message")), lambda m, c: (1105, m.group("message"))),
     _rule(duckdb.InvalidInputException, r"Division by zero",
           lambda m, c: ("22012", "division by zero"), lambda m, c: (1365, "Division by 0")),
     _rule(duckdb.ConversionException, r"Could not convert string '(?P<value>.*)' to (?P<type>\w+)",

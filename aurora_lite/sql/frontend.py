@@ -17,6 +17,8 @@ from sqlglot.errors import ParseError, TokenError
 
 from ..dbapi.exceptions import Error, NotSupportedError, mysql_error, postgres_error
 from . import aurora as _aurora  # noqa: F401  (registers Aurora's functions and views)
+from . import postgres as _postgres  # noqa: F401  (registers PostgreSQL emulation)
+from . import mysql as _mysql  # noqa: F401  (registers MySQL emulation)
 from . import ddl, emulation, session_functions
 from .params import Placeholders, convert
 from .plan import Kind, Plan, TableName

@@ -71,7 +71,9 @@ def convert(query: str) -> Placeholders:
             positional += 1
         else:
             names.append(name)
-        out.append("?")
+        # Fix: sqlglot cannot parse PostgreSQL's `?::type` (psycopg code and SQLAlchemy write
+        # `%(x)s::JSONB`); `(?)::type` is the same cast.
+        out.append("(?)" if query.startswith("::", match.end()) else "?")
     out.append(query[last:])
     if positional and names:
         raise ProgrammingError("a query cannot mix '%s' and '%(name)s' placeholders")
