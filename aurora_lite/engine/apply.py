@@ -24,9 +24,15 @@ def apply_rows(cursor: duckdb.DuckDBPyConnection, info: TableInfo, kind: RecordK
         return
     cursor.register(_BATCH, rows.replace_schema_metadata(None))
     try:
-        if kind == RecordKind.ROW_UPSERT:
-            verb = "INSERT OR REPLACE" if info.key else "INSERT"
-            cursor.execute(f"{verb} INTO {target} BY NAME SELECT * FROM {_BATCH}").fetchall()
+        if kind == RecordKind.ROW_UPSERT and info.key:
+            # Fix: INSERT OR REPLACE is refused for tables with a UNIQUE constraint besides the
+            # primary key (MySQL's UNIQUE KEY); name the key as the conflict target instead.
+            key = ", ".join(f'"{c}"' for c in info.key)
+            update = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in rows.column_names if c not in info.key)
+            action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
+            cursor.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {_BATCH} ON CONFLICT ({key}) {action}").fetchall()
+        elif kind == RecordKind.ROW_UPSERT:
+            cursor.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {_BATCH}").fetchall()
         elif kind == RecordKind.ROW_DELETE:
             columns = info.key or tuple(rows.column_names)
             match = " AND ".join(f'{target}."{c}" IS NOT DISTINCT FROM {_BATCH}."{c}"' for c in columns)

@@ -1,4 +1,4 @@
-"""MySQL emulation (aurora_lite/sql/mysql.py) end to end through the public API.
+"""MySQL emulation (aurora_lite/sql/mysql/) end to end through the public API.
 
 Expected values come from the MySQL 8.0 Reference Manual (most function cases
 are its own examples), from the MySQL C API manual for mysql_insert_id() /
