@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .. import _core
-from .errors import CorruptionError
+from .errors import CorruptionError, StorageError
 from .records import LoggedRecord, RecordKind, decode_truncation, encode_truncation
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ class Segment:
         self.log = _core.LogIndex()
         self._chunks: list[bytes] = []
         self._file = file
+        self._file_bytes: int | None = None  # length of the file's trusted content (None: not known yet)
+        self._file_torn = False   # a failed append may have left part of its bytes after it
         self._images: dict[int, tuple[int, pa.Table]] = {}
         self.truncations: set[tuple[int, int]] = set()
 
@@ -76,11 +78,28 @@ class Segment:
     def append(self, frames: bytes, first_prev_lsn: int, last_lsn: int) -> None:
         """Persist a run of chained frames (not yet synced for on-disk segments)."""
         if self._file is not None:
-            self._file.append(frames)
+            self._persist(frames)
         self._index_chunk(frames)
         if first_prev_lsn == self.complete_lsn:
             # In-order arrival: the run chains onto what we hold, so no gap opens.
             self.complete_lsn = last_lsn
+
+    def _persist(self, data: bytes) -> None:
+        # Append to the file. A failed append can leave a prefix of its data in the file;
+        # cut that off before the next one, or every later frame would sit behind garbage
+        # and be lost at the next scan.
+        assert self._file is not None
+        if self._file_bytes is None:
+            self._file_bytes = self._file.size()
+        if self._file_torn:
+            self._file.truncate(self._file_bytes)
+            self._file_torn = False
+        try:
+            self._file.append(data)
+        except StorageError:
+            self._file_torn = True
+            raise
+        self._file_bytes += len(data)
 
     def sync(self) -> None:
         """Make appended frames durable (no-op in memory)."""
@@ -99,7 +118,7 @@ class Segment:
             return 0
         frames = b"".join(peer.frame(i) for i in missing)
         if self._file is not None:
-            self._file.append(frames)
+            self._persist(frames)
             self._file.sync()
         self._index_chunk(frames)
         self.complete_lsn = self.log.complete_lsn(0)
@@ -111,7 +130,7 @@ class Segment:
         self.truncations.add((point, epoch))
         if self._file is not None:
             marker = _core.encode_frame(0, 0, 0, 0, epoch, RecordKind.EPOCH, encode_truncation(point, epoch))
-            self._file.append(marker)
+            self._persist(marker)
             self._file.sync()
         self._images = {p: img for p, img in self._images.items() if img[0] <= point}
         self.complete_lsn = self.log.complete_lsn(0)
@@ -154,12 +173,14 @@ class Segment:
         if not data:
             self._file.append(FILE_MAGIC)
             self._file.sync()
+            self._file_bytes = len(FILE_MAGIC)
             return ScanReport(0, len(FILE_MAGIC), len(FILE_MAGIC), "clean")
         if data[: len(FILE_MAGIC)] != FILE_MAGIC:
             # The header itself is damaged: nothing in the file can be trusted.
             self._file.truncate(0)
             self._file.append(FILE_MAGIC)
             self._file.sync()
+            self._file_bytes = len(FILE_MAGIC)
             return ScanReport(0, 0, len(data), "bad-header")
         chunk = len(self._chunks)
         self._chunks.append(data)
@@ -170,6 +191,7 @@ class Segment:
         if status != _core.SCAN_CLEAN:
             # Never trust bytes after the first bad frame; peers hold the records.
             self._file.truncate(end)
+        self._file_bytes = end
         return ScanReport(count, end, len(data), _STATUS[status])
 
     def apply_truncations(self, truncations: set[tuple[int, int]]) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from .. import _core
-from .errors import QuorumUnavailableError, StorageError, VolumeClosedError
+from .errors import CorruptionError, QuorumUnavailableError, StorageError, VolumeClosedError
 from .files import FileSystem
 from .flusher import GroupCommitFlusher
 from .protection_group import AZS, SEGMENTS_PER_PG, WRITE_QUORUM, ProtectionGroup, az_of
@@ -38,6 +38,7 @@ META_FILE = "volume.json"
 FSYNC_POLICIES = ("always", "never")
 DEFAULT_PAGES_PER_PG = 4096
 COALESCE_AFTER = 32  # hot records of a page read before its image is stored
+_META_FIELDS = {"format", "epoch", "truncations", "protection_groups", "pages_per_pg", "fsync"}
 
 
 class Volume:
@@ -65,6 +66,7 @@ class Volume:
         self.epoch = 1
         self.truncations: set[tuple[int, int]] = set()
         self._down_azs: set[str] = set()  # AZs lost by fail_az: segments of new PGs there start down too
+        self._metadata_stale = False      # a protection group was added but volume.json does not list it yet
         self._tracker = _core.QuorumTracker(start, start, write_quorum)
         self._closed = False
         self.write_ios = 0
@@ -88,7 +90,12 @@ class Volume:
         root = Path(path)
         if not (root / META_FILE).exists():
             raise StorageError(f"no volume at {root}")
-        meta = json.loads(fs.read(root / META_FILE))
+        try:
+            meta = json.loads(fs.read(root / META_FILE))
+            if not isinstance(meta, dict) or not _META_FIELDS <= meta.keys():
+                raise ValueError(f"expected the fields {sorted(_META_FIELDS)}")
+        except ValueError as exc:  # also JSONDecodeError and UnicodeDecodeError
+            raise CorruptionError(f"volume metadata {root / META_FILE} is damaged: {exc}") from exc
         if meta.get("format") != FORMAT_VERSION:
             raise StorageError(f"unsupported volume format {meta.get('format')!r} at {root}")
         volume = cls(root, fsync=meta["fsync"], pages_per_pg=meta["pages_per_pg"], file_system=fs, _opening=True)
@@ -177,15 +184,11 @@ class Volume:
         with self._cond:
             if self._closed:
                 raise VolumeClosedError("the volume is closed")
+            self._grow(max(r.page for r in batch) // self.pages_per_pg)
             first = self._next_lsn
             parts = _core.encode_batch(batch, first, txn, self.epoch, self.pages_per_pg, self._pg_tails)
             last = first + len(batch) - 1
             self._next_lsn = last + 1
-            top = max(parts)
-            while len(self._pgs) <= top:
-                self._add_protection_group()
-                if self.path is not None:
-                    self._save_metadata()
             batch_id, _ = self._tracker.open_batch(last, commit_time is not None, len(parts))
             advanced = False
             notes: list[tuple[Segment, int]] = []
@@ -266,20 +269,36 @@ class Volume:
         down = [f"{pg.index}/{s.index}({s.az})" for pg in self._pgs for s in pg.segments if not s.available]
         return ", ".join(down) or "none"
 
+    def _grow(self, top: int) -> None:
+        # Runs before any LSN or chain tail is allocated: if growing fails, the append fails
+        # whole. (A hole in the LSNs would end recovery's VCL there, dropping every later
+        # commit.) The metadata lists a protection group before any record goes to it.
+        while len(self._pgs) <= top:
+            self._add_protection_group()
+            self._metadata_stale = True
+        if self._metadata_stale and self.path is not None:
+            self._save_metadata()
+        self._metadata_stale = False
+
     def _add_protection_group(self) -> ProtectionGroup:
         index = len(self._pgs)
-        segments = []
-        for i in range(SEGMENTS_PER_PG):
-            file = None
-            if self.path is not None:
-                folder = self.path / f"pg-{index:05d}"
-                self._fs.makedirs(folder)
-                file = self._fs.open_segment(folder / f"seg-{i}-{az_of(i)}.log")
-            segment = Segment(index, i, az_of(i), file)
-            if file is not None and file.size() == 0:
-                segment.load()  # writes the file header
-            segment.available = segment.az not in self._down_azs
-            segments.append(segment)
+        segments: list[Segment] = []
+        try:
+            for i in range(SEGMENTS_PER_PG):
+                file = None
+                if self.path is not None:
+                    folder = self.path / f"pg-{index:05d}"
+                    self._fs.makedirs(folder)
+                    file = self._fs.open_segment(folder / f"seg-{i}-{az_of(i)}.log")
+                segment = Segment(index, i, az_of(i), file)
+                segments.append(segment)
+                if file is not None and file.size() == 0:
+                    segment.load()  # writes the file header
+                segment.available = segment.az not in self._down_azs
+        except StorageError:
+            for segment in segments:  # the group is not added: release what it opened
+                segment.close()
+            raise
         pg = ProtectionGroup(index, index * self.pages_per_pg, self.pages_per_pg, segments)
         self._pgs.append(pg)
         return pg
