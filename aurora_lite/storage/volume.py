@@ -290,6 +290,8 @@ class Volume:
                     folder = self.path / f"pg-{index:05d}"
                     self._fs.makedirs(folder)
                     file = self._fs.open_segment(folder / f"seg-{i}-{az_of(i)}.log")
+                    if self.fsync == "always" and getattr(file, "defer_writes", None) is False:
+                        file.defer_writes = True  # the flusher writes and syncs in one go
                 segment = Segment(index, i, az_of(i), file)
                 segments.append(segment)
                 if file is not None and file.size() == 0:
