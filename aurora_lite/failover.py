@@ -50,12 +50,22 @@ def fail_over(cluster: Cluster, target: Instance | None, kind: str) -> FailoverE
         raise ProgrammingError(f"{new.identifier} is not a reader of cluster {cluster.name!r}")
     if new.status != "available":
         raise OperationalError(f"{new.identifier} is {new.status} and cannot be promoted")
-    old.fail("failover" if kind == "planned" else "crash")
+    # Fix: fence under the old writer's commit lock. A commit that had passed its
+    # availability check could otherwise append to the volume after the promotion below
+    # read the log: acknowledged to its client, yet missing on the new writer.
+    with old.commit_lock:
+        old.fail("failover" if kind == "planned" else "crash")
+        old.role = "reader"  # Fix: it comes back as a reader; it was listed as a second "writer" meanwhile
     try:
         cluster.volume.recover()
     except StorageError as exc:
         raise OperationalError(f"failover: the volume cannot recover: {exc}") from exc
-    new.stop_following()
+    # Fix: stop the target's follower without joining its thread (up to 50 ms asleep in
+    # wait_beyond, paid by every planned failover); the cluster joins it later.
+    follower, new.follower = new.follower, None
+    if follower is not None:
+        follower.stop(wait=False)
+        cluster._stopped_followers[:] = [f for f in cluster._stopped_followers if not f.finished] + [follower]
     new.drop_sessions(f"instance {new.identifier} restarted to become the writer")
     with new.apply_lock:
         records = cluster.volume.read_log(new.applied_lsn, cluster.volume.vdl)

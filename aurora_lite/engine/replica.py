@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 LAG_SAMPLES = 10_000
 
+# Deliberate bug for aurora_lite.sim's tests of itself (never set outside them): replicas follow
+# the log up to the last LSN written instead of VDL, so they show writes that are not durable.
+DELIBERATE_BUG_APPLY_ABOVE_VDL = False
+
 
 class CommitTimes:
     """Wall-clock time at which each recent commit LSN left the writer. Thread-safe."""
@@ -127,6 +131,11 @@ class Follower:
         if wait:
             self.join()
 
+    @property
+    def finished(self) -> bool:
+        """True once the thread has ended."""
+        return not self._thread.is_alive()
+
     def join(self, timeout_s: float = 10.0) -> None:
         """Wait for the thread to end (after stop)."""
         if self._thread is not threading.current_thread():
@@ -153,6 +162,8 @@ class Follower:
             applied = self.instance.applied_lsn
             try:
                 vdl = volume.wait_beyond(applied, 0.05)
+                if DELIBERATE_BUG_APPLY_ABOVE_VDL:
+                    vdl = max(vdl, volume.last_lsn)
                 if volume.closed:
                     return
                 if not self._running.is_set() or vdl <= applied:
@@ -173,7 +184,8 @@ class Follower:
         with self.instance.apply_lock:
             if self._stop:
                 return  # stop() or a promotion took over this catalog
-            records = self.instance.volume.read_log(applied, vdl)
+            records = (_read_written(self.instance.volume, applied, vdl) if DELIBERATE_BUG_APPLY_ABOVE_VDL
+                       else self.instance.volume.read_log(applied, vdl))
             last_commit = max((r.lsn for r in records if r.kind == RecordKind.COMMIT), default=applied)
             batch = [r for r in records if r.lsn <= last_commit]
             if not batch:
@@ -193,6 +205,21 @@ class Follower:
             return 0.0
         oldest = self.commit_times.oldest_after(applied)
         return max(0.0, time.time() - oldest) if oldest is not None else 0.0
+
+
+def _read_written(volume, after: int, upto: int) -> list[LoggedRecord]:
+    """DELIBERATE_BUG_APPLY_ABOVE_VDL: records written (durable or not) in (after, upto], from any live segment."""
+    with volume._cond:
+        found: dict[int, LoggedRecord] = {}
+        if volume.base is not None:
+            for record in volume.base.read_log(after, min(upto, volume.base.lsn)):
+                found[record.lsn] = record
+        for pg in volume.protection_groups:
+            for segment in pg.segments:
+                if segment.available:
+                    for pos in segment.log.select(after, upto, 0, 2**64 - 1, -1):
+                        found.setdefault(segment.log.lsn_at(pos), segment.record(pos))
+        return [found[lsn] for lsn in sorted(found)]
 
 
 def apply_records(cursor, instance: Instance, records: list[LoggedRecord]) -> None:
