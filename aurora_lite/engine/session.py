@@ -147,6 +147,10 @@ class Session:
 
     # ------------------------------------------------------------ reads
     def _query(self, plan: Plan, params: list[Any]) -> Result:
+        if plan.sequence_writes or plan.locks:
+            self.instance.check_writable(plan)  # a reader refuses nextval() and locking reads
+        if plan.sequence_writes:
+            return self._sequence_query(plan, params)
         self._begin_if_needed()
         # Fix: without a mark a failed SELECT rolled back the whole MySQL transaction; MySQL
         # undoes only the failed statement (DuckDB aborted its transaction, so restore it).
@@ -157,6 +161,28 @@ class Session:
             rows = self.cursor.fetchall()
         except duckdb.Error as exc:
             raise self._statement_failed(exc, plan, mark) from None
+        return Result(tuple(description) if description else None, rows, len(rows))
+
+    def _sequence_query(self, plan: Plan, params: list[Any]) -> Result:
+        """A query calling nextval()/setval(): the sequences' new states are logged with the commit."""
+        single = not self.in_transaction
+        self._begin_if_needed(force=True)
+        mark = (len(self._redo), len(self._changes))
+        try:
+            self.cursor.execute(plan.sql, params)
+            description = self.cursor.description
+            rows = self.cursor.fetchall()
+            states = self.cursor.execute(
+                "SELECT schema_name, sequence_name, last_value FROM duckdb_sequences() "
+                "WHERE database_name = current_database() AND last_value IS NOT NULL").fetchall()
+        except duckdb.Error as exc:
+            raise self._statement_failed(exc, plan, mark) from None
+        for schema, name, value in states:
+            qualified = f"{schema}.{name}"
+            if value > self._sequences.get(qualified, 0):
+                self._sequences[qualified] = value
+        if single and self.autocommit:
+            self.commit()
         return Result(tuple(description) if description else None, rows, len(rows))
 
     def query_arrow(self, sql: str, params: list[Any] | None = None) -> pa.Table:

@@ -160,7 +160,16 @@ class FrontEnd:
         if isinstance(statement, (exp.Create, exp.Drop, exp.Alter)):
             return ddl.plan(self, statement, placeholders)
         if isinstance(statement, (exp.Select, exp.SetOperation, exp.Values, exp.Subquery)):
-            return Plan(Kind.QUERY, self._duckdb(statement), placeholders, verb="SELECT")
+            sequences = any(f.name.lower() in ("nextval", "setval") for f in statement.find_all(exp.Anonymous))
+            locks = bool(statement.args.get("locks"))
+            return Plan(Kind.QUERY, self._duckdb(statement), placeholders,
+                        verb="SELECT FOR UPDATE" if locks else ("nextval()" if sequences else "SELECT"),
+                        sequence_writes=sequences, locks=locks and self.dialect == "postgres")
+        if isinstance(statement, exp.Merge):
+            # Its row changes could not be captured: refusing beats losing them at failover.
+            raise NotSupportedError("MERGE is not supported by aurora_lite; use INSERT ... ON CONFLICT")
+        if isinstance(statement, exp.Comment):
+            return Plan(Kind.DDL, self._duckdb(statement), placeholders, verb="COMMENT")
         if isinstance(statement, (exp.Set, exp.Use)):
             return emulation.session_plan(self, statement, placeholders)
         if isinstance(statement, exp.Command) and _WRITE_VERBS.match(statement.sql()):

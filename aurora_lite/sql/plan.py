@@ -76,5 +76,7 @@ class Plan:
     ddl_effect: tuple[str, Any] | None = None   # DDL: ("create", name) / ("drop", name) / ("rename", (old, new))
     name: str | None = None                     # SAVEPOINT / SET target
     emulate: Callable[..., Any] | None = None   # EMULATED: fn(session, params, plan) -> (columns, rows)
+    sequence_writes: bool = False               # QUERY: calls nextval()/setval() (a write a reader refuses)
+    locks: bool = False                         # QUERY: SELECT ... FOR UPDATE / FOR SHARE
     functions: frozenset[str] = frozenset()     # session functions the SQL calls (see session_functions.py)
     relations: frozenset[str] = frozenset()     # session relations the SQL reads (rebuilt before each run)

@@ -284,8 +284,8 @@ def test_transactional_ddl_is_applied_whole(make_cluster, engine):
     assert is_postgres(cluster)
 
 
-@pytest.mark.xfail(strict=False, reason="MERGE is planned as a query (sql/frontend.py): it changes the writer's "
-                   "cache but produces no redo, so readers (and any rebuilt writer) never see it")
+@pytest.mark.xfail(strict=True, reason="MERGE is refused (NotSupportedError): its row changes could not be "
+                   "captured, and refusing beats a writer-only change")
 def test_merge_on_the_writer_reaches_the_readers(make_cluster, engine):
     if engine != "aurora-postgresql":
         pytest.skip("MERGE is PostgreSQL syntax")

@@ -263,8 +263,6 @@ def test_generated_keys_continue_after_failover_when_commits_finish_out_of_order
     assert [r[0] for r in table_rows(writer, "ledger", "id")] == [id1, id2, id3]
 
 
-@pytest.mark.xfail(strict=False, reason="nextval() called directly is not logged (only values seen in inserted "
-                   "rows are), so the new writer's sequence starts over and hands the same values out again")
 def test_a_sequence_used_through_nextval_continues_after_failover(make_cluster, engine):
     if engine != "aurora-postgresql":
         pytest.skip("sequences with nextval() are PostgreSQL")
