@@ -300,6 +300,7 @@ def aurora_cluster(_aurora_templates: Templates, aurora_settings: Settings) -> I
         _fail(exc)
     yield cluster
     cluster.close()
+    _join_restarts()
 
 
 @pytest.fixture
@@ -387,6 +388,22 @@ def aurora_cluster_factory(request: pytest.FixtureRequest, _aurora_templates: Te
     factory = ClusterFactory(_aurora_templates, aurora_settings, request.config.rootpath)
     yield factory
     factory.close()
+    _join_restarts()
+
+
+def _join_restarts(timeout_s: float = 10.0) -> None:
+    """Wait (bounded) for instances a test's crash or failover left restarting in the background.
+
+    Cluster.close() does not wait for those threads; one still inside DuckDB when
+    the interpreter exits (after the session's last test) aborts the process.
+    """
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if thread.name.startswith("aurora-lite-restart-") and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _close_quietly(connection: Connection) -> None:

@@ -30,7 +30,7 @@ import attrs
 if TYPE_CHECKING:
     from ..dbapi.connection import Connection
 
-__all__ = ["Statement", "ScriptError", "split_script", "is_complete", "run_script", "dialect_of"]
+__all__ = ["ScriptError", "Statement", "dialect_of", "is_complete", "run_file", "run_script", "split_script"]
 
 DIALECTS = ("mysql", "postgres")
 
@@ -102,7 +102,7 @@ def run_script(connection: Connection, text: str, *, source: str = "<script>") -
         for statement in statements:
             try:
                 cursor.execute(statement.text)
-            except Exception as exc:  # noqa: BLE001 - re-raised with where it happened
+            except Exception as exc:
                 head = " ".join(statement.text.split())
                 head = head if len(head) <= 100 else head[:97] + "..."
                 raise ScriptError(f"{source}:{statement.line}: {type(exc).__name__}: {exc} -- in: {head}",
