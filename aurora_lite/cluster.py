@@ -77,6 +77,7 @@ class Cluster:
         self._round_robin = itertools.count()
         self._endpoints: dict[str, list[str]] = {}
         self._topology = threading.RLock()
+        self._restarts: list[threading.Thread] = []  # background rebuilds (demoted writer, crashed reader)
         self._stopped_followers: list[Any] = []  # of promoted readers, joined at close
         if _volume is not None:
             self.volume = _volume
@@ -194,7 +195,9 @@ class Cluster:
 
         if background:
             # Rebooting: the instance is listed but refuses connections until rebuilt.
-            threading.Thread(target=restart, name=f"aurora-lite-restart-{old.identifier}", daemon=True).start()
+            thread = threading.Thread(target=restart, name=f"aurora-lite-restart-{old.identifier}", daemon=True)
+            self._restarts = [t for t in self._restarts if t.is_alive()] + [thread]
+            thread.start()
         else:
             restart()
 
@@ -497,6 +500,9 @@ class Cluster:
                 instance.close()
             for follower in self._stopped_followers:
                 follower.join()
+        # A restart still rebuilding inside DuckDB when the process exits aborts it: wait for them.
+        for thread in self._restarts:
+            thread.join(timeout=30)
         for _, volume in self._timeline:
             volume.close()
         self.volume.close()
