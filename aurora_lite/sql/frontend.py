@@ -136,6 +136,8 @@ class FrontEnd:
 
     def _statement_plan(self, statement: exp.Expression, placeholders: Placeholders) -> Plan:
         statement = self._normalise_tables(statement)
+        if self.dialect == "postgres":  # (the MySQL emulation names columns as written itself)
+            _name_columns(statement)
         statement = emulation.transform(self, statement)
         statement, functions = session_functions.rewrite(statement)
         relations = session_functions.relations_used_by(statement)
@@ -262,3 +264,38 @@ def _values_to_excluded(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Values) and len(node.expressions) == 1:
         return exp.column(node.expressions[0].name, table="EXCLUDED")
     return node
+
+
+def _name_columns(statement: exp.Expression) -> None:
+    """Alias unnamed result columns the way PostgreSQL names them (DuckDB says "count_star()")."""
+    select = statement
+    while isinstance(select, exp.SetOperation):
+        select = select.this  # a UNION takes its column names from its first SELECT
+    if not isinstance(select, exp.Select):
+        return
+    projections = []
+    changed = False
+    for projection in select.expressions:
+        name = _postgres_name(projection)
+        if name is not None:
+            projection = exp.alias_(projection, name, quoted=True)
+            changed = True
+        projections.append(projection)
+    if changed:
+        select.set("expressions", projections)
+
+
+_NO_PARENS = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime, exp.CurrentUser)
+
+
+def _postgres_name(node: exp.Expression) -> str | None:
+    """The name PostgreSQL gives an unaliased select item (None: DuckDB's already matches)."""
+    if isinstance(node, (exp.Alias, exp.Column, exp.Star, exp.Cast, *_NO_PARENS)) \
+            or node.find(exp.Star) is not None and not isinstance(node, exp.Count):
+        return None  # (a cast is named after its type, int4, text ...: DuckDB's name is kept)
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    if isinstance(node, exp.Func):
+        names = node.sql_names()
+        return (names[0] if names else type(node).__name__).lower()
+    return "?column?"
