@@ -1019,3 +1019,20 @@ def test_aws_advanced_python_wrapper_mysql_queries():
         cur.execute("SELECT SERVER_ID FROM information_schema.replica_host_status "
                     "WHERE SESSION_ID = 'MASTER_SESSION_ID' AND SERVER_ID = @@aurora_server_id")
         assert cur.fetchall() == [(c.writer.identifier,)]
+
+
+def test_information_schema_lists_only_this_clusters_tables_under_its_database():
+    """Two clusters in one process share DuckDB; MySQL's information_schema must not show the other's tables."""
+    mine, other = al.Cluster("aurora-mysql"), al.Cluster("aurora-mysql", database="elsewhere")
+    try:
+        mine.connect(autocommit=True).cursor().execute("CREATE TABLE only_mine (id INT PRIMARY KEY)")
+        theirs = other.connect().cursor()
+        theirs.execute("SELECT table_name FROM information_schema.tables WHERE table_name = 'only_mine'")
+        assert theirs.fetchall() == []
+        cursor = mine.connect().cursor()
+        cursor.execute("SELECT TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME FROM information_schema.tables "
+                       "WHERE table_name = 'only_mine'")
+        assert cursor.fetchall() == [("def", "aurora", "only_mine")]
+    finally:
+        mine.close()
+        other.close()

@@ -12,6 +12,7 @@ set_statement.py   PRE_PARSE: ``SET`` of system and user variables, ``SET NAMES`
 schema.py          PRE_PARSE: ``CREATE TABLE`` / ``ALTER TABLE ... ADD COLUMN``,
                    recording MySQL column types DuckDB forgets; TRANSFORM part:
                    MySQL types DuckDB refuses
+information_schema.py  TRANSFORM: information_schema views limited to this cluster
 functions.py       TRANSFORM: ``@@variables``, ``@user_variables``,
                    ``LAST_INSERT_ID()``, ``NOW()``, ``DATE_FORMAT`` ... and MySQL
                    functions sqlglot's mysql -> duckdb translation lacks
@@ -30,6 +31,7 @@ from ..params import Placeholders
 from ..plan import Plan
 from .common import AURORA_VERSION, MYSQL_VERSION, planning
 from .functions import transform
+from .information_schema import transform as information_schema_transform
 from .schema import alter_table_hook, create_table_hook
 from .set_statement import set_statement_hook
 from .show import show_hook, show_statement_hook
@@ -55,8 +57,9 @@ def register() -> None:
             pre.append(hook)
     if show_statement_hook not in emulation.HOOKS["mysql"]:
         emulation.HOOKS["mysql"].append(show_statement_hook)
-    if transform not in emulation.TRANSFORMS["mysql"]:
-        emulation.TRANSFORMS["mysql"].append(transform)
+    for hook in (information_schema_transform, transform):
+        if hook not in emulation.TRANSFORMS["mysql"]:
+            emulation.TRANSFORMS["mysql"].append(hook)
     for function in FUNCTIONS:
         session_functions.register(function)
 
