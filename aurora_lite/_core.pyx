@@ -608,6 +608,27 @@ cdef class QuorumTracker:
                 out.append((self.part_base + i, self.parts[i].pg_last_lsn, self.parts[i].acks))
         return out
 
+    def revoke(self, uint64_t pg, int segment) -> int:
+        """Forget segment's acknowledgements of pending parts of pg (it left the group: membership change).
+
+        A part that had exactly `quorum` acks with this one is no longer at quorum: its
+        batch waits again until another member acknowledges. Parts of batches already
+        in the durable prefix are untouched. Returns how many parts lost their quorum.
+        """
+        cdef uint8_t bit = <uint8_t>(1 << segment)
+        cdef Py_ssize_t i
+        cdef Part* p
+        cdef int lost = 0
+        for i in range(self.np_):
+            p = &self.parts[i]
+            if p.batch < self.batch_head or p.pg != pg or not (p.acks & bit):
+                continue
+            if _popcount(p.acks) == self.quorum:
+                self.batches[p.batch - self.batch_base].remaining += 1
+                lost += 1
+            p.acks &= <uint8_t>~bit
+        return lost
+
     def reset(self, uint64_t vcl, uint64_t vdl):
         """Forget every pending batch and restart at vcl / vdl (after recovery truncation)."""
         self.batch_base = self.batch_base + self.nb

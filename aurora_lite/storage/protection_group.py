@@ -37,6 +37,8 @@ class ProtectionGroup:
         self._part_first = array("Q")
         self._part_last = array("Q")
         self.reads = 0
+        self.membership_epoch = 1        # moves on every membership change (storage/membership.py)
+        self.retired: list[Segment] = []  # replaced segments: fenced, kept only for inspection
 
     def __repr__(self) -> str:
         up = sum(s.available for s in self.segments)

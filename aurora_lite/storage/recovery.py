@@ -19,12 +19,17 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from . import membership
 from .errors import QuorumUnavailableError
-from .protection_group import READ_QUORUM
+from .protection_group import READ_QUORUM, WRITE_QUORUM
 from .records import RecordKind
 
 if TYPE_CHECKING:
     from .volume import Volume
+
+# Deliberate bug for aurora_lite.sim's tests of itself (never set outside them): truncate at
+# VCL instead of VDL, keeping the records of a transaction whose COMMIT never became durable.
+DELIBERATE_BUG_TRUNCATE_AT_VCL = False
 
 
 @attrs.frozen
@@ -49,9 +54,11 @@ def recover(volume: Volume, *, scan: bool = False) -> RecoveryReport:
         commits: list[int] = []
         for pg in volume._pgs:
             live = pg.available_segments()
-            if len(live) < READ_QUORUM:
+            # A replacement still hydrating is not part of the read quorum (it may lack old records).
+            voters = sum(1 for s in live if s.votes)
+            if voters < READ_QUORUM:
                 raise QuorumUnavailableError(
-                    f"protection group {pg.index}: {len(live)} of 6 segments available, "
+                    f"protection group {pg.index}: {voters} of 6 segments available, "
                     f"recovery needs a read quorum of {READ_QUORUM}"
                 )
             for segment in live:
@@ -63,6 +70,18 @@ def recover(volume: Volume, *, scan: bool = False) -> RecoveryReport:
         while vcl + 1 in present:
             vcl += 1
         vdl = max((c for c in commits if c <= vcl), default=start)
+        # Fix (found by aurora_lite.sim, seed 133): records above the acknowledged VDL that a read
+        # quorum happens to hold are not durable yet; kept while a group had only 3 segments up,
+        # they stayed on those 3, and a later recovery reading the other 3 truncated below a VDL
+        # that the writer and readers had already shown. Keep them only if every group can hold
+        # them on a write quorum now (at open every segment is up, so this never applies there).
+        acknowledged = volume._tracker.vdl
+        if not scan and vdl > acknowledged and any(len(pg.available_segments()) < WRITE_QUORUM
+                                                   for pg in volume._pgs):
+            vdl = acknowledged
+        durable = vdl
+        if DELIBERATE_BUG_TRUNCATE_AT_VCL:
+            vdl = vcl
         epoch = volume.epoch + 1
         volume.epoch = epoch
         volume.truncations.add((vdl, epoch))
@@ -83,9 +102,11 @@ def recover(volume: Volume, *, scan: bool = False) -> RecoveryReport:
             else:
                 volume._pg_tails.pop(pg.index, None)
         volume._next_lsn = vdl + 1
-        volume._tracker.reset(vdl, vdl)
+        volume._tracker.reset(vdl, durable)
+        membership.settle(volume)  # replacements that recovery's repair filled count from now on
         volume._cond.notify_all()
-        report = RecoveryReport(vcl=vcl, vdl=vdl, epoch=epoch, truncated_records=truncated, repaired_records=repaired)
+        report = RecoveryReport(vcl=vcl, vdl=durable, epoch=epoch, truncated_records=truncated,
+                                repaired_records=repaired)
         volume.last_recovery = report
         return report
 

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 FILE_MAGIC = b"AURLSEG1"
 _HDR = _core.HEADER_SIZE
 
+# Deliberate bug for aurora_lite.sim's tests of itself (never set outside them): when a
+# file's last frame fails its checksum, trust it anyway instead of treating it as a torn tail.
+DELIBERATE_BUG_TRUST_TAIL_WITHOUT_CRC = False
+
 
 @attrs.frozen
 class ScanReport:
@@ -45,6 +49,15 @@ _STATUS = {_core.SCAN_CLEAN: "clean", _core.SCAN_TORN_TAIL: "torn-tail", _core.S
 
 class Segment:
     """One copy of a protection group's log: hot records, page images, optional file."""
+
+    # Membership (storage/membership.py): a replacement segment hydrates before it counts
+    # toward quorum; a replaced one is fenced (never read, written or counted again).
+    hydrating = False
+    fenced = False
+    membership_epoch = 1
+    # A slow segment (aurora_lite.sim): writes reach it, and it acknowledges them, only
+    # when the volume delivers them (Volume.deliver_delayed).
+    delay_acks = False
 
     def __init__(self, pg_index: int, index: int, az: str, file: SegmentFile | None = None) -> None:
         self.pg_index = pg_index
@@ -111,9 +124,17 @@ class Segment:
         self._chunks.append(frames)
         self.log.add_frames(frames, chunk, 0, False, RecordKind.EPOCH)
 
-    def receive(self, peer: Segment, upto: int) -> int:
-        """Gossip: copy from peer every record up to upto that this segment lacks; returns how many."""
+    @property
+    def votes(self) -> bool:
+        """True when this segment's acknowledgements count toward write quorum."""
+        return not self.hydrating and not self.fenced
+
+    def receive(self, peer: Segment, upto: int, limit: int | None = None) -> int:
+        """Gossip: copy from peer every record up to upto that this segment lacks (at most limit,
+        lowest LSNs first); returns how many."""
         missing = self.log.missing_from(peer.log, upto)
+        if limit is not None:
+            missing = missing[:limit]
         if not missing:
             return 0
         frames = b"".join(peer.frame(i) for i in missing)
@@ -185,6 +206,10 @@ class Segment:
         chunk = len(self._chunks)
         self._chunks.append(data)
         count, end, status, markers = self.log.add_frames(data, chunk, len(FILE_MAGIC), True, RecordKind.EPOCH)
+        if DELIBERATE_BUG_TRUST_TAIL_WITHOUT_CRC and status == _core.SCAN_TORN_TAIL:
+            more, more_end, more_status, more_markers = self.log.add_frames(data, chunk, end, False,
+                                                                            RecordKind.EPOCH)
+            count, end, status, markers = count + more, more_end, more_status, markers + more_markers
         for offset in markers:
             point, epoch = decode_truncation(data[offset + _HDR : offset + _HDR + 16])
             self.truncations.add((point, epoch))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from .. import _core
+from . import membership
 from .errors import CorruptionError, QuorumUnavailableError, StorageError, VolumeClosedError
 from .files import FileSystem
 from .flusher import GroupCommitFlusher
@@ -40,6 +41,10 @@ DEFAULT_PAGES_PER_PG = 4096
 COALESCE_AFTER = 32  # hot records of a page read before its image is stored
 _META_FIELDS = {"format", "epoch", "truncations", "protection_groups", "pages_per_pg", "fsync"}
 
+# Deliberate bug for aurora_lite.sim's tests of itself (never set outside them): every new or
+# reopened volume acknowledges writes at this many acks instead of write_quorum (3: at 3/6).
+DELIBERATE_BUG_WRITE_QUORUM: int | None = None
+
 
 class Volume:
     """A six-way replicated, log-structured page store (in memory or on disk)."""
@@ -55,6 +60,8 @@ class Volume:
         self.path = Path(path) if path is not None else None
         self.fsync = fsync
         self.pages_per_pg = pages_per_pg
+        if DELIBERATE_BUG_WRITE_QUORUM is not None:
+            write_quorum = DELIBERATE_BUG_WRITE_QUORUM
         self.write_quorum = write_quorum  # 4; other values exist only to test the tests
         self._fs = file_system or FileSystem()
         self._cond = threading.Condition(threading.RLock())
@@ -72,6 +79,7 @@ class Volume:
         self.write_ios = 0
         self.bytes_written = 0
         self.last_recovery = None
+        self._in_flight: list[tuple] = []  # writes to slow segments, not yet delivered (deliver_delayed)
         if self.path is not None and not _opening:
             if (self.path / META_FILE).exists():
                 raise StorageError(f"a volume already exists at {self.path}; use Volume.open()")
@@ -105,6 +113,7 @@ class Volume:
             reports = {}
             for pg_index in range(meta["protection_groups"]):
                 pg = volume._add_protection_group()
+                membership.adopt_persisted(volume, pg, meta)  # replaced segments: their files, epochs
                 for segment in pg.segments:
                     reports[(pg_index, segment.index)] = segment.load()
                     segment.apply_truncations(volume.truncations)
@@ -168,11 +177,13 @@ class Volume:
         return self.bytes_written
 
     # ------------------------------------------------------------ writes
-    def append(self, records: Sequence[RedoRecord], *, txn: int = 0, commit_time: float | None = None) -> int:
+    def append(self, records: Sequence[RedoRecord], *, txn: int = 0, commit_time: float | None = None,
+               epoch: int | None = None) -> int:
         """Send records (and, with commit_time, a COMMIT record) to the segments; returns the last LSN.
 
         The batch gets consecutive LSNs. Returns without waiting for durability:
-        call wait_for_vdl(lsn) to learn that the commit is acknowledged.
+        call wait_for_vdl(lsn) to learn that the commit is acknowledged. With epoch (the
+        volume epoch its writer started in), a writer fenced by a later recovery is refused.
         """
         batch = list(records)
         if commit_time is not None:
@@ -184,6 +195,8 @@ class Volume:
         with self._cond:
             if self._closed:
                 raise VolumeClosedError("the volume is closed")
+            if epoch is not None and epoch != self.epoch:
+                raise VolumeClosedError(f"fenced: the volume moved to epoch {self.epoch}; this writer's is {epoch}")
             self._grow(max(r.page for r in batch) // self.pages_per_pg)
             first = self._next_lsn
             parts = _core.encode_batch(batch, first, txn, self.epoch, self.pages_per_pg, self._pg_tails)
@@ -201,6 +214,9 @@ class Volume:
                 for segment in pg.segments:
                     if not segment.available:
                         continue
+                    if segment.delay_acks:  # slow segment: the write arrives when deliver_delayed() runs
+                        self._in_flight.append((segment, frames, prev, part_last, part_id, self.epoch))
+                        continue
                     try:
                         segment.append(frames, prev, part_last)
                     except StorageError as exc:
@@ -209,7 +225,7 @@ class Volume:
                     self.write_ios += 1
                     if self._flusher is not None:
                         notes.append((segment, part_id))
-                    elif self._tracker.ack(part_id, segment.index):
+                    elif segment.votes and self._tracker.ack(part_id, segment.index):
                         advanced = True
             if notes:
                 self._flusher.note(notes)
@@ -222,13 +238,25 @@ class Volume:
         # links to the group's previous tail, which is what the segments hold.
         return pg.tail_lsn
 
-    def wait_for_vdl(self, lsn: int, timeout_s: float = 5.0) -> None:
-        """Block until VDL >= lsn; raise QuorumUnavailableError after timeout_s."""
+    def wait_for_vdl(self, lsn: int, timeout_s: float = 5.0, *, epoch: int | None = None) -> None:
+        """Block until VDL >= lsn; raise QuorumUnavailableError after timeout_s.
+
+        epoch: the epoch lsn was appended in. Fix (found by aurora_lite.sim, threaded seed 164):
+        after a recovery truncated lsn, new commits reuse it, and a commit still waiting for it
+        returned as acknowledged once VDL passed the reused LSN: its own records were gone. With
+        epoch, a recovery since then decides: lsn was kept (at or below its truncation point) or
+        VolumeClosedError.
+        """
         with self._cond:
-            if self._tracker.vdl >= lsn:
-                return
             deadline = time.monotonic() + timeout_s
-            while self._tracker.vdl < lsn:
+            while True:
+                if epoch is not None and epoch != self.epoch:
+                    kept = min((point for point, at in self.truncations if at > epoch), default=None)
+                    if kept is not None and lsn > kept:
+                        raise VolumeClosedError(f"LSN {lsn}, written in epoch {epoch}, was truncated by the "
+                                                f"recovery to LSN {kept} (epoch {self.epoch})")
+                if self._tracker.vdl >= lsn:
+                    return
                 if self._closed:
                     raise VolumeClosedError("the volume was closed while a commit waited for durability")
                 remaining = deadline - time.monotonic()
@@ -256,7 +284,7 @@ class Volume:
     def _acknowledge(self, notes: list[tuple[Segment, int]]) -> None:
         advanced = False
         for segment, part_id in notes:
-            if self._tracker.ack(part_id, segment.index):
+            if segment.votes and self._tracker.ack(part_id, segment.index):
                 advanced = True
         if advanced:
             self._cond.notify_all()
@@ -316,6 +344,7 @@ class Volume:
             "fsync": self.fsync,
             "azs": list(AZS),
         }
+        meta.update(membership.describe(self))  # only once a segment was replaced
         self._fs.write_atomic(self.path / META_FILE, json.dumps(meta, indent=1).encode())
 
     # ------------------------------------------------------------ reads
@@ -449,14 +478,89 @@ class Volume:
         segment.apply_truncations(self.truncations)
         copied = pg.repair(segment, self._next_lsn)
         segment.available = True
-        # Gossip may have brought this segment records that were waiting for quorum.
+        advanced = self._count_held(pg, segment)
+        # Fix (found by aurora_lite.sim, seed 22): gossip runs both ways. A segment that came back
+        # while the only holders of some records were down kept that gap for good (nothing
+        # repairs an available segment), so the group never converged; peers with gaps now
+        # catch up from whoever rejoins.
+        for peer in pg.segments:
+            if peer is not segment and peer.available and peer.complete_lsn < pg.tail_lsn \
+                    and pg.repair(peer, self._next_lsn):
+                advanced |= self._count_held(pg, peer)
+        if advanced:
+            self._cond.notify_all()
+        return copied
+
+    def _count_held(self, pg: ProtectionGroup, segment: Segment) -> bool:
+        """Acknowledge for segment the pending parts gossip brought it; True if VDL moved.
+
+        A replacement counts only once it holds its group's whole log (membership.py).
+        """
+        if segment.hydrating:
+            membership.finish_if_hydrated(self, pg, segment)  # acknowledges what it holds if it finishes
+            return False
         advanced = False
         for part_id, part_last, acks in self._tracker.pending_parts(pg.index):
             if segment.complete_lsn >= part_last and not acks & (1 << segment.index):
                 advanced |= self._tracker.ack(part_id, segment.index)
-        if advanced:
-            self._cond.notify_all()
-        return copied
+        return advanced
+
+    # ------------------------------------------------------------ membership, slow segments
+    def replace_segment(self, pg_index: int, seg_index: int, *, hydrate: bool = True,
+                        chunk_records: int = membership.HYDRATE_CHUNK) -> Segment:
+        """Replace a segment by a new one in the same AZ under a new membership epoch (P18 4.1).
+
+        The old segment is fenced at once (never read, written or counted again); the new
+        one receives every new write and hydrates from its peers, chunk by chunk, without
+        stopping writes; it counts toward quorum once it holds the group's whole log. With
+        hydrate=False, call hydrate_segment() to make progress. Returns the new segment.
+        """
+        return membership.replace_segment(self, pg_index, seg_index, hydrate=hydrate, chunk_records=chunk_records)
+
+    def hydrate_segment(self, pg_index: int, seg_index: int, max_records: int | None = None) -> tuple[int, bool]:
+        """Copy up to max_records missing records to a hydrating replacement; returns (copied, hydrated)."""
+        return membership.hydrate(self, pg_index, seg_index, max_records)
+
+    def set_slow(self, pg_index: int, seg_index: int, slow: bool = True) -> None:
+        """Make a segment slow (its writes and acks wait for deliver_delayed) or normal again."""
+        with self._cond:
+            segment = self.segment(pg_index, seg_index)
+            if not slow:
+                self.deliver_delayed(segment)
+            segment.delay_acks = slow
+
+    def deliver_delayed(self, segment: Segment | None = None) -> int:
+        """Deliver writes held for slow segments (all, or one segment's), in order; returns how many.
+
+        A write is dropped when its segment went down or left the group meanwhile, or when
+        a recovery moved the volume to a new epoch (storage refuses stale-epoch writes).
+        """
+        with self._cond:
+            keep, due = [], []
+            for message in self._in_flight:
+                (due if segment is None or message[0] is segment else keep).append(message)
+            self._in_flight = keep
+            delivered = 0
+            advanced = False
+            notes: list[tuple[Segment, int]] = []
+            for target, frames, prev, part_last, part_id, epoch in due:
+                if not target.available or target.fenced or epoch != self.epoch or self._closed:
+                    continue
+                try:
+                    target.append(frames, prev, part_last)
+                except StorageError as exc:
+                    self._segment_failed(target, exc)
+                    continue
+                delivered += 1
+                if self._flusher is not None:
+                    notes.append((target, part_id))
+                elif target.votes and self._tracker.ack(part_id, target.index):
+                    advanced = True
+            if notes:
+                self._flusher.note(notes)
+            if advanced:
+                self._cond.notify_all()
+            return delivered
 
     def _segments_whole(self) -> bool:
         """True when every segment is available and complete to the end of its group's log."""
