@@ -78,6 +78,7 @@ def fail_over(cluster: Cluster, target: Instance | None, kind: str) -> FailoverE
         finally:
             cursor.close()
         new.applied_lsn = cluster.volume.vdl
+    new.volume_epoch = cluster.volume.epoch  # the epoch this recovery opened: its commits are the writer's
     new.role = "writer"
     cluster._writer = new
     seconds = time.perf_counter() - started

@@ -61,6 +61,9 @@ class Instance:
         self.catalog = Catalog()
         self.catalog_name = duck.attach()
         self.applied_lsn = 0
+        # The volume epoch this instance's cache was built in (a promotion moves it): storage
+        # refuses a writer from an older epoch, and decides its commits a recovery overtook.
+        self.volume_epoch: int | None = None
         self.commit_lock = threading.Lock()
         self.apply_lock = threading.Lock()  # a reader's follower vs. its promotion
         self.commit_times = commit_times or CommitTimes()
@@ -79,6 +82,7 @@ class Instance:
     # ------------------------------------------------------------ lifecycle
     def rebuild(self, read_lsn: int | None = None) -> None:
         """Recreate the DuckDB cache from the volume as of read_lsn (default VDL)."""
+        epoch = self.volume.epoch
         lsn = self.volume.vdl if read_lsn is None else read_lsn
         cursor = duck.cursor(self.catalog_name)
         try:
@@ -102,6 +106,7 @@ class Instance:
         finally:
             cursor.close()
         self.applied_lsn = lsn
+        self.volume_epoch = epoch
         self.status = "available"
 
     def follow(self) -> None:
@@ -243,14 +248,17 @@ class Instance:
                 if record.kind == RecordKind.SEQUENCE:
                     self.catalog.note_sequence(*decode_sequence(record.payload))
             try:
-                lsn = self.volume.append(redo, txn=next(self._txn_ids), commit_time=self.clock())
+                lsn = self.volume.append(redo, txn=next(self._txn_ids), commit_time=self.clock(),
+                                         epoch=self.volume_epoch)
             except StorageError as exc:
                 self.fail(f"the volume refused the commit: {exc}")
                 raise self._lost(exc) from None
             self.applied_lsn = lsn
             self.commit_times.record(lsn, time.time())
         try:
-            self.volume.wait_for_vdl(lsn, self.commit_timeout_s)
+            # Fix (found by aurora_lite.sim): with its epoch, a commit that a recovery truncated fails
+            # instead of being acknowledged when a later commit reuses its LSN.
+            self.volume.wait_for_vdl(lsn, self.commit_timeout_s, epoch=self.volume_epoch)
         except (QuorumUnavailableError, StorageError) as exc:
             # Unacknowledged: it survives only if it became durable; this writer is done.
             self.fail(f"commit LSN {lsn} did not become durable: {exc}")
