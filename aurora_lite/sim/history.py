@@ -277,11 +277,15 @@ def check_prefix(history: History) -> list[Violation]:
                                                   f"nearest is {best} commits: {_short(diff)} (seen, expected)"))
             continue
         if obs.session is not None:
-            j = max(matches)
-            if j < last.get(obs.session, 0):
+            # A state can recur (a transfer and its reverse): keep the earliest position that is
+            # still consistent with every earlier read of the session (greedy is exact here).
+            floor = last.get(obs.session, 0)
+            later = [j for j in matches if j >= floor]
+            if not later:
                 out.append(Violation("reader-monotonic", f"{obs.where} (step {obs.step}) went back from "
-                                                         f"{last[obs.session]} to {j} commits"))
-            last[obs.session] = max(j, last.get(obs.session, 0))
+                                                         f"{floor} to {max(matches)} commits"))
+                continue
+            last[obs.session] = min(later)
     return out
 
 

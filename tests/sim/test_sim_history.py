@@ -112,3 +112,15 @@ def test_elle_finds_g_single_and_aborted_reads_without_lsns() -> None:
     assert "elle-G1a" in [v.invariant for v in elle_check(h, {**initial_state(), A: (10,)})]
     h = history(t(1, [("r", A, (20,))]), t(2, [("a", A, 10)]), t(3, [("a", A, 20)]))
     assert "elle-incompatible-order" in [v.invariant for v in elle_check(h, {**initial_state(), A: (10, 20)})]
+
+
+def test_a_state_that_recurs_is_not_taken_for_a_reader_going_back() -> None:
+    # Found by long seed 915: a transfer and its reverse give the same state twice.
+    h = history(t(1, [("w", X, 90), ("w", Y, 110)], lsn=5, end=1, kind="transfer"),
+                t(2, [("w", X, 100), ("w", Y, 100)], lsn=7, end=2, kind="transfer"),
+                t(3, [("a", A, 30)], lsn=9, end=3))
+    start = initial_state()
+    h.observations += [Observation("reader r#1", dict(start), 4, session="r#1"),       # after 0 or 2 commits
+                       Observation("reader r#1", {**start, X: 90, Y: 110}, 5, session="r#1"),  # after 1
+                       Observation("reader r#1", {**start, A: (30,)}, 6, session="r#1")]       # after 3
+    assert check_prefix(h) == []
