@@ -266,6 +266,23 @@ class Instance:
         self.commits += 1
         self.commit_latency_s_total += time.perf_counter() - started
 
+    def settle_visible(self) -> None:
+        """Wait until every commit a statement just saw is durable (RELIABILITY invariant 2)."""
+        # The DuckDB COMMIT makes a transaction visible before its redo reaches VDL; a session
+        # whose snapshot saw it must not show it to its client until VDL covers it. A commit
+        # that is visible but still holds the lock has not set applied_lsn yet: wait it out.
+        if self.commit_lock.locked():
+            with self.commit_lock:
+                pass
+        self.check_available()
+        target = self.applied_lsn
+        if self.volume.vdl >= target:
+            return
+        try:
+            self.volume.wait_for_vdl(target, self.commit_timeout_s, epoch=self.volume_epoch)
+        except (QuorumUnavailableError, StorageError) as exc:
+            raise self._lost(exc) from None
+
     def _lost(self, exc: Exception) -> Error:
         if self.front.dialect == "postgres":
             error = postgres_error("08006", f"connection to the cluster volume lost during COMMIT; the "

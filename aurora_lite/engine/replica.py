@@ -22,6 +22,7 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -229,10 +230,23 @@ def apply_records(cursor, instance: Instance, records: list[LoggedRecord]) -> No
 
 
 def _apply_locked(cursor, instance: Instance, records: list[LoggedRecord]) -> None:
-    """apply_records with instance.apply_lock held.
+    """apply_records with instance.apply_lock held."""
+    try:
+        _apply_batch(cursor, instance, records, inserts_may_exist=False)
+    except duckdb.ConstraintException:
+        # A ROW_INSERT met a key the replica holds: only if the writer missed a write-write
+        # conflict (DuckDB does not see UPDATE vs DELETE). Follow the log as upserts instead;
+        # a batch with DDL changed the catalog object as it went, so it cannot run twice.
+        if any(r.kind == RecordKind.DDL for r in records):
+            raise
+        _apply_batch(cursor, instance, records, inserts_may_exist=True)
+
+
+def _apply_batch(cursor, instance: Instance, records: list[LoggedRecord], *, inserts_may_exist: bool) -> None:
+    """Apply records in one DuckDB transaction.
 
     Row records are gathered into runs, one per table, and each run becomes one
-    DuckDB statement. Upserts join their table's run (a keyed table keeps the last
+    DuckDB statement. Upserts and inserts join their table's run (a keyed table keeps the last
     image per key); a delete, truncate or keyless change of a table first flushes
     that table's run; DDL flushes every run. Fix: runs used to end at any record of
     another table, so a transaction touching several tables cost one statement
@@ -251,7 +265,7 @@ def _apply_locked(cursor, instance: Instance, records: list[LoggedRecord]) -> No
             for run_page in ([page] if page is not None else list(runs)):
                 run = runs.pop(run_page, None)
                 if run:
-                    _flush(cursor, catalog_table(catalog, run_page), run)
+                    _flush(cursor, catalog_table(catalog, run_page), run, strict, inserts_may_exist)
 
         for record in records:
             if record.kind == RecordKind.COMMIT:
@@ -277,7 +291,7 @@ def _apply_locked(cursor, instance: Instance, records: list[LoggedRecord]) -> No
             if strict:
                 for other in [p for p in runs if p != record.page]:
                     flush(other)
-            if record.kind == RecordKind.ROW_UPSERT:
+            if record.kind == RecordKind.ROW_UPSERT or record.kind == RecordKind.ROW_INSERT:
                 runs.setdefault(record.page, []).append(record)
                 continue
             flush(record.page)
@@ -310,16 +324,21 @@ def catalog_table(catalog, page: int) -> TableInfo | None:
     return None
 
 
-def _flush(cursor, info: TableInfo | None, run: list[LoggedRecord]) -> None:
-    """Apply a run of upserts of one table as one statement."""
+def _flush(cursor, info: TableInfo | None, run: list[LoggedRecord], strict: bool, inserts_may_exist: bool) -> None:
+    """Apply a run of upserts and inserts of one table as one statement (two for keyed upserts)."""
     if info is None:
         return
     tables = [decode_rows(r.payload) for r in run]
     rows = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    if not inserts_may_exist and all(r.kind == RecordKind.ROW_INSERT for r in run):
+        # New keys only (a delete of the table would have ended the run): a plain INSERT.
+        apply_rows(cursor, info, RecordKind.ROW_INSERT, rows)
+        return
     if len(tables) > 1 and info.key:
         # INSERT OR REPLACE refuses a key twice in one statement: keep each key's last image.
         positions = pa.arange(0, rows.num_rows)
         indexed = rows.append_column("__aurora_pos", positions)
         last = indexed.group_by(list(info.key), use_threads=False).aggregate([("__aurora_pos", "max")])
         rows = rows.filter(pc.is_in(positions, value_set=last["__aurora_pos_max"]))
-    apply_rows(cursor, info, RecordKind.ROW_UPSERT, rows)
+    # With a foreign key in the catalog, a referenced row cannot be deleted and inserted again.
+    apply_rows(cursor, info, RecordKind.ROW_UPSERT, rows, replace_by_delete=not strict)

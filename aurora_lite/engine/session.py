@@ -66,6 +66,7 @@ class Session:
         self.in_transaction = False
         self.explicit = False          # began with BEGIN / START TRANSACTION
         self.aborted = False           # PostgreSQL: failed statement, only ROLLBACK helps
+        self._settled = False          # this transaction's snapshot is known durable
         self.closed = False
         self.lost: str | None = None   # why the instance dropped this session, once it did
         self.last_insert_id = 0
@@ -86,7 +87,13 @@ class Session:
             raise InterfaceError("the connection is closed")
         self.instance.check_available()
         try:
-            return self._execute(plan, params)
+            result = self._execute(plan, params)
+            if not self._settled:
+                # The statement's snapshot may hold commits not yet durable: none reaches the client.
+                self.instance.settle_visible()
+                # DuckDB takes a transaction's snapshot at its first read, not at BEGIN.
+                self._settled = self.in_transaction and plan.kind not in _CONTROL and plan.kind is not Kind.SESSION
+            return result
         except Error as error:
             # Fix: errors raised here rather than by DuckDB (unknown table, unknown savepoint,
             # read-only ...) left a PostgreSQL transaction usable; PostgreSQL aborts it.
@@ -252,7 +259,8 @@ class Session:
         if old is not None and old.num_rows:
             self._capture(info, RecordKind.ROW_DELETE, old)
         if images.num_rows:
-            kind = RecordKind.ROW_DELETE if plan.kind is Kind.DELETE else RecordKind.ROW_UPSERT
+            kind = RecordKind.ROW_DELETE if plan.kind is Kind.DELETE else \
+                RecordKind.ROW_INSERT if plan.inserts_only else RecordKind.ROW_UPSERT
             self._capture(info, kind, images)
         lastrowid = None
         if plan.kind is Kind.INSERT and info.sequences and images.num_rows:
@@ -445,7 +453,7 @@ class Session:
             pass  # DuckDB already ended a transaction it could not continue
 
     def _reset(self) -> None:
-        self.in_transaction = self.explicit = self.aborted = False
+        self.in_transaction = self.explicit = self.aborted = self._settled = False
         self._redo = []
         self._changes = []
         self._tables = {}
@@ -509,6 +517,7 @@ class Session:
         except duckdb.Error:
             pass
         self.cursor.execute("BEGIN TRANSACTION")
+        self._settled = False  # a new snapshot
         self._redo, self._changes, self._tables = [], [], {}
         changes_at = {index: change for index, change in keep_changes}
         from ..storage.rows import decode_rows

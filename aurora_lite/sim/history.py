@@ -87,15 +87,7 @@ class Violation:
 
 # Violations found by the simulator that are not fixed yet, with where and why. A campaign
 # reports them but does not fail on them; remove an entry once its fix lands.
-KNOWN_OPEN: dict[str, str] = {
-    "visible-before-durable": (
-        "engine/instance.py Instance.commit: the DuckDB COMMIT (which makes a transaction visible to the "
-        "writer's other sessions) happens before the wait for VDL; if the commit then cannot reach write "
-        "quorum, the writer fails and recovery truncates it, yet other sessions already read its writes "
-        "(RELIABILITY invariant 2: nothing above VDL is visible). Only threaded runs can interleave a read "
-        "into that window. Repro: tests/sim/test_sim_quorum_contract.py::"
-        "test_the_writer_shows_no_commit_before_it_is_durable (strict xfail)."),
-}
+KNOWN_OPEN: dict[str, str] = {}
 
 
 def apply_writes(state: dict, txn: Txn) -> None:

@@ -9,8 +9,8 @@ Threaded runs do not replay exactly; what they found is pinned by deterministic 
   engine/instance.py passes it) -> tests/sim/test_sim_quorum_contract.py::
   test_a_commit_that_a_recovery_truncated_is_never_acknowledged.
 - long seed 88 (threaded): another session read a commit before it was durable, and it was then
-  truncated (open: history.KNOWN_OPEN["visible-before-durable"]) -> the strict xfail
-  test_the_writer_shows_no_commit_before_it_is_durable.
+  truncated (engine/instance.py settle_visible: a statement's results wait until VDL covers every
+  commit its snapshot saw) -> test_the_writer_shows_no_commit_before_it_is_durable.
 - long seed 146 (threaded): the simulator picked a segment to fail when none was up (sim/runner.py).
 """
 from __future__ import annotations

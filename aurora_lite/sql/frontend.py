@@ -213,7 +213,11 @@ class FrontEnd:
             twin.set("expression", exp.select("*").from_(BULK_BATCH))
             bulk = self._dml_plan(Kind.INSERT, verb, twin, placeholders).sql
         plan = self._dml_plan(Kind.INSERT, verb, statement, placeholders)
-        return attrs.evolve(plan, bulk_sql=bulk)
+        conflict = statement.args.get("conflict")
+        # Rows it returns are new keys: a replica may apply them with a plain INSERT.
+        inserts_only = verb == "INSERT" and (conflict is None or conflict.args.get("action") is not None
+                                             and conflict.args["action"].name.upper() == "DO NOTHING")
+        return attrs.evolve(plan, bulk_sql=bulk, inserts_only=inserts_only)
 
     def _update_plan(self, statement: exp.Update, placeholders: Placeholders) -> Plan:
         target = statement.this

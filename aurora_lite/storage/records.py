@@ -17,6 +17,7 @@ class RecordKind(enum.IntEnum):
     SEQUENCE = 5        # payload: engine-defined sequence / auto-increment state
     COMMIT = 6          # payload: commit timestamp; a consistency point (CPL)
     EPOCH = 7           # payload: truncation point; volume recovery marker
+    ROW_INSERT = 8      # payload: as ROW_UPSERT, rows whose keys the table did not hold (a plain INSERT)
 
 
 @attrs.frozen(slots=True)

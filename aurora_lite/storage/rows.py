@@ -73,7 +73,7 @@ def apply_page(image: pa.Table | None, records: Iterable[tuple[int, bytes]]) -> 
         if kind == RecordKind.TRUNCATE:
             parts.clear()
             truncated = True
-        elif kind == RecordKind.ROW_UPSERT:
+        elif kind == RecordKind.ROW_UPSERT or kind == RecordKind.ROW_INSERT:
             parts.append((decode_rows(payload), 1))
         elif kind == RecordKind.ROW_DELETE:
             parts.append((decode_rows(payload), 0))

@@ -490,3 +490,30 @@ def test_metrics_count_commits_connections_and_volume_io(make_cluster):
     assert after["DatabaseConnections"] == before["DatabaseConnections"] + 1
     reader.close()
     assert cluster.metrics()["DatabaseConnections"] == after["DatabaseConnections"] - 1
+
+
+def test_a_reader_applies_an_insert_of_a_key_it_holds_as_an_upsert(make_cluster):
+    # Guard for a write-write conflict DuckDB misses on the writer (UPDATE vs DELETE): the log
+    # then inserts a key the replica still holds. The replica follows the log, it does not stop.
+    import pyarrow as pa
+
+    from aurora_lite.engine import duck
+    from aurora_lite.engine.replica import apply_records
+    from aurora_lite.storage.records import LoggedRecord, RecordKind
+    from aurora_lite.storage.rows import encode_rows
+
+    cluster = make_cluster(replicas=1)
+    cursor = cluster.connect(autocommit=True).cursor()
+    cursor.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+    cursor.execute("INSERT INTO t (id, v) VALUES (1, 1)")
+    cluster.wait_for_replicas()
+    reader = cluster.readers[0]
+    page = next(info.page for info in reader.catalog.tables.values() if info.name.name == "t")
+    image = pa.table({"id": pa.array([1, 2], pa.int32()), "v": pa.array([9, 2], pa.int32())})
+    record = LoggedRecord(10**9, 0, page, 1, 0, RecordKind.ROW_INSERT, encode_rows(image, ["id"]))
+    apply_cursor = duck.cursor(reader.catalog_name)
+    try:
+        apply_records(apply_cursor, reader, [record])
+    finally:
+        apply_cursor.close()
+    assert query(cluster, reader.identifier, "SELECT id, v FROM t ORDER BY id") == [(1, 9), (2, 2)]

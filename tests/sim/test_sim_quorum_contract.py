@@ -136,9 +136,6 @@ def test_three_segments_of_a_group_down_fail_its_writes_in_bounded_time(cluster:
     assert {1, 4} <= set(keys(cluster, "a")) <= {1, 2, 3, 4}
 
 
-@pytest.mark.xfail(strict=True, reason="open: engine/instance.py makes a commit visible to the writer's other "
-                                       "sessions before it is durable (DuckDB COMMIT precedes the VDL wait); "
-                                       "found by the simulator's threaded runs (history.KNOWN_OPEN)")
 def test_the_writer_shows_no_commit_before_it_is_durable(engine: str) -> None:
     import threading
 
