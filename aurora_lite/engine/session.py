@@ -115,6 +115,8 @@ class Session:
         if kind in _CONTROL:
             return _CONTROL[kind](self, plan)
         if kind is Kind.SESSION:
+            if plan.refused_on_reader:
+                self.instance.check_writable(plan)
             if plan.emulate is not None:
                 plan.emulate(self, params, plan)
             return _NO_ROWS

@@ -35,7 +35,8 @@ def plan(front: FrontEnd, statement: exp.Expression, placeholders: Placeholders)
     kind = (statement.args.get("kind") or "").upper()
     if kind in ("DATABASE", "SCHEMA") and front.dialect == "mysql" or kind == "DATABASE":
         # One database per cluster: accepted, changes nothing.
-        return Plan(Kind.SESSION, "", placeholders, verb=f"{statement.key.upper()} DATABASE")
+        return Plan(Kind.SESSION, "", placeholders, verb=f"{statement.key.upper()} DATABASE",
+                    refused_on_reader=True)
     if isinstance(statement, exp.Create) and kind == "TABLE":
         return _create_table(front, statement, placeholders)
     if isinstance(statement, exp.Drop) and kind == "TABLE":

@@ -20,6 +20,7 @@ from . import aurora as _aurora  # noqa: F401  (registers Aurora's functions and
 from . import postgres as _postgres  # noqa: F401  (registers PostgreSQL emulation)
 from . import mysql as _mysql  # noqa: F401  (registers MySQL emulation)
 from . import ddl, emulation, session_functions
+from .mysql.schema import rename_table_as_alter
 from .params import Placeholders, convert
 from .plan import Kind, Plan, TableName
 
@@ -86,8 +87,9 @@ class FrontEnd:
         if emulated is not None:
             return (emulated,)
         replace = self.dialect == "mysql" and _REPLACE.match(text)
+        renamed = rename_table_as_alter(text) if self.dialect == "mysql" else None
         try:
-            source = _REPLACE.sub("INSERT", text, count=1) if replace else text
+            source = renamed or (_REPLACE.sub("INSERT", text, count=1) if replace else text)
             statements = [s for s in sqlglot.parse(source, read=self.dialect) if s is not None]
         except (ParseError, TokenError) as exc:
             raise self._syntax_error(text, exc) from None

@@ -71,6 +71,7 @@ class Plan:
     set_columns: frozenset[str] = frozenset()   # UPDATE: assigned columns
     pre_image_sql: str | None = None            # UPDATE: SELECT of the rows it will change
     pre_image_params: int = 0                   # UPDATE: index of the first parameter the SELECT uses
+    refused_on_reader: bool = False             # SESSION: a no-op a read-only instance still refuses
     inserts_only: bool = False                  # INSERT: never changes an existing row (no DO UPDATE / REPLACE)
     before: tuple[str, ...] = ()                # DDL: statements to run first (CREATE SEQUENCE ...)
     sequences: tuple[tuple[str, str], ...] = () # DDL: (column, sequence) pairs it creates

@@ -177,6 +177,7 @@ POSTGRES_WRITES = [
     "CREATE SEQUENCE s2",
     "DROP SEQUENCE s",
     "CREATE SCHEMA sch",
+    "CREATE DATABASE d2",
     pytest.param("MERGE INTO t USING (SELECT 5 AS id) src ON t.id = src.id "
                  "WHEN NOT MATCHED THEN INSERT (id, v) VALUES (src.id, 'm')",
                  marks=pytest.mark.xfail(strict=True, reason="MERGE is refused everywhere (NotSupportedError): "
@@ -200,10 +201,10 @@ MYSQL_WRITES = [
     "ALTER TABLE t ADD COLUMN w INT",
     "CREATE INDEX t_v ON t (v)",
     "CREATE VIEW tv AS SELECT * FROM t",
-    pytest.param("RENAME TABLE t TO t2",
-                 marks=pytest.mark.xfail(strict=False, reason="RENAME TABLE is not supported at all (1235)")),
-    pytest.param("CREATE DATABASE d2",
-                 marks=pytest.mark.xfail(strict=False, reason="CREATE DATABASE is accepted on a reader")),
+    "RENAME TABLE t TO t2",
+    "RENAME TABLE t TO t2, t2 TO t3",
+    "CREATE DATABASE d2",
+    "DROP DATABASE d2",
 ]
 
 

@@ -201,10 +201,25 @@ def test_connection_id_is_per_connection(shared):
     ("SELECT @@SESSION.autocommit", "@@SESSION.autocommit"),
     ("SELECT @x", "@x"),
     ("SELECT VERSION() AS v", "v"),
+    ("SELECT COUNT(*) FROM information_schema.tables", "COUNT(*)"),
+    ("SELECT count( * ) FROM information_schema.tables", "count( * )"),
+    ("SELECT 1+1", "1+1"),
+    ("SELECT DISTINCT 2 * 3", "2 * 3"),
+    ("SELECT 'abc'", "abc"),
+    ("SELECT COALESCE(NULL, 2)", "COALESCE(NULL, 2)"),
+    ("SELECT CASE WHEN 1 = 1 THEN TRUE ELSE FALSE END", "CASE WHEN 1 = 1 THEN TRUE ELSE FALSE END"),
+    ("SELECT 1 + 1 UNION SELECT 3", "1 + 1"),
+    ("WITH c AS (SELECT 1 AS a) SELECT a * 2 FROM c", "a * 2"),
+    ("SELECT (SELECT 1)", "(SELECT 1)"),
 ])
 def test_column_is_named_as_written(cur, sql, name):
     cur.execute(sql)
     assert cur.description[0][0] == name
+
+
+def test_every_column_of_a_select_list_is_named_as_written(cur):
+    cur.execute("SELECT 1 AS one, CONCAT('a', 'b'), IFNULL(NULL, 0), 'x' AS y, -1")
+    assert [d[0] for d in cur.description] == ["one", "CONCAT('a', 'b')", "IFNULL(NULL, 0)", "y", "-1"]
 
 
 def test_now_follows_the_cluster_clock():
@@ -705,6 +720,27 @@ def test_alter_table_add_column_keeps_mysql_type(schema):
     cur.execute("ALTER TABLE item ADD COLUMN sku VARCHAR(12) NOT NULL DEFAULT ''")
     cur.execute("DESCRIBE item sku")
     assert cur.fetchall() == [("sku", "varchar(12)", "NO", "", "", "")]
+
+
+def test_rename_table_swaps_tables_and_keeps_mysql_types(schema):
+    conn, cur = schema
+    cur.execute("CREATE TABLE spare (id INT PRIMARY KEY, label VARCHAR(7))")
+    cur.execute("INSERT INTO item (name) VALUES ('kept')")
+    cur.execute("RENAME TABLE item TO tmp, spare TO item, `tmp` TO spare")  # MySQL's swap idiom
+    conn.commit()
+    cur.execute("SELECT name FROM spare")
+    assert cur.fetchall() == [("kept",)]
+    cur.execute("DESCRIBE item label")
+    assert cur.fetchall() == [("label", "varchar(7)", "YES", "", None, "")]
+    cur.execute("DESCRIBE spare name")
+    assert cur.fetchall() == [("name", "varchar(20)", "NO", "", None, "")]
+
+
+def test_rename_table_of_a_missing_table_is_1146(schema):
+    conn, cur = schema
+    with pytest.raises(al.ProgrammingError) as info:
+        cur.execute("RENAME TABLE missing TO other")
+    assert info.value.errno == 1146 and info.value.args[1] == "Table 'aurora.missing' doesn't exist"
 
 
 def test_missing_table(described):

@@ -15,6 +15,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.time import format_time
 
 from ...dbapi.exceptions import mysql_error
+from .column_names import name_as_written
 from .common import AURORA_VERSION, MYSQL_VERSION, call, cast, planning
 from .schema import normalise_ddl
 from .variables import check_variable
@@ -420,4 +421,4 @@ def transform(front: FrontEnd, statement: exp.Expression) -> exp.Expression:
         return normalise_ddl(statement)
     if isinstance(statement, (exp.Drop, exp.Set, exp.Use, exp.Show, exp.Describe, exp.Command)):
         return statement
-    return rewrite_expressions(front, statement)
+    return rewrite_expressions(front, name_as_written(statement, getattr(planning, "text", None)))

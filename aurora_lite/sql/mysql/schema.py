@@ -159,6 +159,20 @@ def _column_meta(column: exp.ColumnDef) -> dict[str, Any]:
     return meta
 
 
+_NAME = r"(?:`[^`]+`|[\w$]+)(?:\.(?:`[^`]+`|[\w$]+))?"
+_RENAME_PAIR = rf"({_NAME})\s+TO\s+({_NAME})"
+_RENAME_TABLE = re.compile(rf"^\s*RENAME\s+TABLES?\s+({_RENAME_PAIR}(?:\s*,\s*{_RENAME_PAIR})*)\s*;?\s*$", re.I)
+
+
+def rename_table_as_alter(text: str) -> str | None:
+    """RENAME TABLE a TO b[, c TO d]: the same as ALTER TABLE ... RENAME TO statements, in order."""
+    match = _RENAME_TABLE.match(text)
+    if match is None:
+        return None
+    pairs = re.findall(_RENAME_PAIR, match.group(1), re.I)
+    return "; ".join(f"ALTER TABLE {old} RENAME TO {new}" for old, new in pairs)
+
+
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s", re.IGNORECASE)
 _ALTER_TABLE = re.compile(r"^\s*ALTER\s+TABLE\s", re.IGNORECASE)
 META_KEY = "aurora_mysql"
