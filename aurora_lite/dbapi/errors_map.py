@@ -287,7 +287,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(duckdb.ParserException, r"syntax error at end of input",
           lambda m, c: ("42601", "syntax error at end of input"), lambda m, c: _mysql_syntax(c)),
     # Data.
-    # Fix: errors the front end raises from SQL as error('[SQLSTATE] message') (sql/postgres.py:
+    # Fix: errors the front end raises from SQL as error('[SQLSTATE] message') (sql/postgres/functions.py:
     # 'x'::regclass of a missing relation, current_setting() of an unknown parameter).
     _rule(duckdb.InvalidInputException, r"^\[(?P<sqlstate>[0-9A-Z]{5})\] (?P<message>.*)$",
           lambda m, c: (m.group("sqlstate"), m.group("message")), lambda m, c: (1105, m.group("message"))),

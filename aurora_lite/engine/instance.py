@@ -26,6 +26,7 @@ from ..storage.errors import QuorumUnavailableError, StorageError
 from ..storage.records import RecordKind, RedoRecord
 from . import duck
 from .apply import apply_ddl, load_table
+from .declared_lengths import DeclaredLength, declared_lengths
 from .catalog import CATALOG_PAGE, CATALOG_PAGES, Catalog, DdlChange, TableInfo, decode_sequence
 from .replica import CommitTimes, Follower
 from .session import Session
@@ -74,6 +75,7 @@ class Instance:
         self.commits = 0
         self.catalog_version = 0  # moves on every committed catalog change (keys cached schemas)
         self._image_schemas: dict[tuple[int, int], pa.Schema | None] = {}
+        self._declared_lengths: dict[tuple[int, int], tuple[DeclaredLength, ...]] = {}
         self.commit_latency_s_total = 0.0
 
     def __repr__(self) -> str:
@@ -212,6 +214,17 @@ class Instance:
         if info.name not in overlay:  # a table this transaction changed may look different to others
             self._image_schemas[key] = schema
         return schema
+
+    def declared_lengths(self, cursor: duckdb.DuckDBPyConnection, info: TableInfo,
+                         overlay: dict[TableName, TableInfo | None]) -> tuple[DeclaredLength, ...]:
+        """The declared varchar(n) / char(n) lengths of a table's columns (cached per catalog version)."""
+        key = (info.table_id, self.catalog_version)
+        if info.name not in overlay and key in self._declared_lengths:
+            return self._declared_lengths[key]
+        found = declared_lengths(cursor, info, self.front.dialect)
+        if info.name not in overlay:  # a table this transaction changed may look different to others
+            self._declared_lengths[key] = found
+        return found
 
     def allocate_table_id(self) -> int:
         """A table id no table of this volume has had."""

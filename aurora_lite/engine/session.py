@@ -29,6 +29,7 @@ from ..storage.rows import encode_rows
 from . import duck
 from .apply import apply_ddl, apply_rows
 from .catalog import CATALOG_PAGE, DdlChange, TableInfo, encode_sequence
+from .declared_lengths import too_long
 
 if TYPE_CHECKING:
     from .instance import Instance
@@ -258,6 +259,11 @@ class Session:
         description = self.cursor.description
         user = len(description) - width if plan.user_columns > 0 else 0
         user_rows, images = self._fetch_returned(schema, user)
+        if plan.kind is not Kind.DELETE and images.num_rows:
+            lengths = self.instance.declared_lengths(self.cursor, info, self._tables)
+            error = too_long(images, lengths, self.front.dialect) if lengths else None
+            if error is not None and (self.front.dialect == "postgres" or self._strict()):
+                raise error  # the caller undoes the statement
         if old is not None and old.num_rows:
             self._capture(info, RecordKind.ROW_DELETE, old)
         if images.num_rows:
@@ -270,6 +276,10 @@ class Session:
         if plan.user_columns < 0:
             return Result(None, [], images.num_rows, lastrowid)
         return Result(tuple(description[:user]), user_rows, images.num_rows, lastrowid)
+
+    def _strict(self) -> bool:
+        """MySQL: a strict sql_mode (the default) turns data truncation into an error."""
+        return "STRICT_" in (self.settings.get("sql_mode", "STRICT_TRANS_TABLES") or "")
 
     def _fetch_returned(self, schema: pa.Schema | None, user: int) -> tuple[list[tuple[Any, ...]], pa.Table]:
         """(the user's RETURNING rows, the row images as Arrow) of the DML just executed.
@@ -346,6 +356,13 @@ class Session:
             self.cursor.execute(statement).fetchall()
         self.cursor.execute(plan.sql, params).fetchall()
         statements = (*plan.before, plan.sql)
+        if plan.nullable:
+            key = {k.lower() for k in self._key_of(plan.table)}
+            drops = tuple(f'ALTER TABLE {plan.table.sql()} ALTER COLUMN "{c}" DROP NOT NULL'
+                          for c in plan.nullable if c.lower() not in key)
+            for statement in drops:
+                self.cursor.execute(statement).fetchall()
+            statements += drops
         effect = self._ddl_effect(plan)
         change = DdlChange(statements, effect)
         self._changes.append((len(self._redo), change))

@@ -109,7 +109,7 @@ def transform(front: FrontEnd, statement: exp.Expression) -> exp.Expression:
     return statement
 
 
-# Dialect modules (sql/mysql.py, sql/postgres.py) register their hooks here when imported:
+# Dialect modules (sql/mysql/, sql/postgres/) register their hooks here when imported:
 # PRE_PARSE: fn(front, text, placeholders) -> Plan | None, tried on the raw text before sqlglot;
 # HOOKS: fn(front, statement, placeholders) -> Plan | None, tried on parsed statements the
 #        front end does not classify itself (SHOW, DESCRIBE, commands ...);

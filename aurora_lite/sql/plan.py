@@ -75,6 +75,7 @@ class Plan:
     inserts_only: bool = False                  # INSERT: never changes an existing row (no DO UPDATE / REPLACE)
     before: tuple[str, ...] = ()                # DDL: statements to run first (CREATE SEQUENCE ...)
     sequences: tuple[tuple[str, str], ...] = () # DDL: (column, sequence) pairs it creates
+    nullable: tuple[str, ...] = ()              # DDL (MySQL MODIFY COLUMN): columns to make nullable unless keys
     ddl_effect: tuple[str, Any] | None = None   # DDL: ("create", name) / ("drop", name) / ("rename", (old, new))
     name: str | None = None                     # SAVEPOINT / SET target
     emulate: Callable[..., Any] | None = None   # EMULATED: fn(session, params, plan) -> (columns, rows)

@@ -254,7 +254,7 @@ QUERIES = [
       "ORDER BY CustomerId",
       "SELECT CustomerId, City, LENGTH(City) FROM Customer WHERE CustomerId <= 20 ORDER BY CustomerId",
       "SELECT customer_id, city, octet_length(city) FROM customer WHERE customer_id <= 20 ORDER BY customer_id",
-      xfail={"postgres": "BUG (sql/postgres.py): octet_length(text) is sent to DuckDB unchanged; DuckDB has it "
+      xfail={"postgres": "BUG (sql/postgres/functions.py): octet_length(text) is sent to DuckDB unchanged; DuckDB has it "
                          "for BLOB only (UndefinedFunction); needs strlen()"}),
     Q("like_pattern",
       # MySQL's default collation (utf8mb4_0900_ai_ci) compares case-insensitively; PostgreSQL does not.
@@ -365,9 +365,9 @@ QUERIES = [
       "SELECT TrackId, ROUND(Milliseconds / 60000.0, 4) FROM Track WHERE TrackId <= 8 ORDER BY TrackId",
       "SELECT TrackId, Milliseconds / 60000 FROM Track WHERE TrackId <= 8 ORDER BY TrackId",
       "SELECT track_id, ROUND(milliseconds / 60000.0, 4) FROM track WHERE track_id <= 8 ORDER BY track_id",
-      xfail={"mysql": "BUG (sql/mysql.py): MySQL's / returns DECIMAL rounded to div_precision_increment=4 "
+      xfail={"mysql": "BUG (sql/mysql/functions.py): MySQL's / returns DECIMAL rounded to div_precision_increment=4 "
                       "digits (5.7287); aurora_lite returns the double 5.72865",
-             "postgres": "BUG (sql/postgres.py): integer / numeric is exact numeric in PostgreSQL "
+             "postgres": "BUG (sql/postgres/rewrite.py): integer / numeric is exact numeric in PostgreSQL "
                          "(ROUND(230619 / 60000.0, 4) = 3.8437); DuckDB divides DECIMALs as DOUBLE "
                          "(3.84364999.. rounds to 3.8436)"}),
     Q("aggregate_avg_rounded",

@@ -722,6 +722,31 @@ def test_alter_table_add_column_keeps_mysql_type(schema):
     assert cur.fetchall() == [("sku", "varchar(12)", "NO", "", "", "")]
 
 
+def test_modify_column_redefines_type_nullability_and_default(schema):
+    conn, cur = schema
+    cur.execute("ALTER TABLE item MODIFY COLUMN name VARCHAR(40)")  # was NOT NULL: now nullable
+    cur.execute("ALTER TABLE item MODIFY qty BIGINT NOT NULL DEFAULT 5")
+    cur.execute("DESCRIBE item")
+    described = {row[0]: row[1:5] for row in cur.fetchall()}
+    assert described["name"] == ("varchar(40)", "YES", "", None)
+    assert described["qty"] == ("bigint", "NO", "", "5")
+    cur.execute("INSERT INTO item (name) VALUES (NULL)")
+    cur.execute("SELECT name, qty FROM item")
+    assert cur.fetchall() == [(None, 5)]
+
+
+def test_change_column_renames_and_redefines(schema):
+    conn, cur = schema
+    cur.execute("INSERT INTO item (name, note) VALUES ('a', 'kept')")
+    cur.execute("ALTER TABLE item CHANGE COLUMN note remark VARCHAR(100) NOT NULL DEFAULT ''")
+    cur.execute("DESCRIBE item remark")
+    assert cur.fetchall() == [("remark", "varchar(100)", "NO", "", "", "")]
+    with pytest.raises(al.DataError):
+        cur.execute("INSERT INTO item (name, remark) VALUES ('b', %s)", ("x" * 101,))
+    cur.execute("SELECT remark FROM item")
+    assert cur.fetchall() == [("kept",)]
+
+
 def test_rename_table_swaps_tables_and_keeps_mysql_types(schema):
     conn, cur = schema
     cur.execute("CREATE TABLE spare (id INT PRIMARY KEY, label VARCHAR(7))")

@@ -1,4 +1,4 @@
-"""PostgreSQL emulation (aurora_lite/sql/postgres.py) through the public API.
+"""PostgreSQL emulation (aurora_lite/sql/postgres/) through the public API.
 
 Expected values are what PostgreSQL 16 answers, from its documentation
 (information_schema and pg_catalog chapters, "Mathematical Functions",
@@ -326,8 +326,6 @@ def test_dml_returning_and_on_conflict():
         assert rows(cursor, "INSERT INTO kv (k, v) VALUES (%s, %s::integer) RETURNING v", ("b", "7")) == [(7,)]
 
 
-@pytest.mark.xfail(strict=True, reason="varchar(n) / char(n) lengths are reported, not enforced: DuckDB would "
-                                      "refuse ALTER COLUMN TYPE on a column with a CHECK (known limit)")
 def test_declared_length_is_enforced(cluster):
     connection = cluster.connect()
     try:

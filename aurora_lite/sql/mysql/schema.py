@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from ..params import Placeholders
 from ..plan import Kind, Plan
+from ...dbapi.exceptions import mysql_error
 from .common import parse_single, quote
 
 if TYPE_CHECKING:
@@ -235,12 +236,45 @@ def alter_table_hook(front: FrontEnd, text: str, placeholders: Placeholders) -> 
             added.append((column.name, _column_meta(column)))
     if not added:
         return None
+    actions = statement.args.get("actions") or []
+    modifies = [a for a in actions if isinstance(a, exp.ModifyColumn)]
+    if modifies and len(modifies) != len(actions):
+        raise mysql_error(1235, "This version of aurora_lite doesn't yet support 'MODIFY / CHANGE COLUMN together "
+                                "with other ALTER TABLE actions'; use one ALTER TABLE each")
     plan = front._statement_plan(statement, placeholders)
     if plan.kind is not Kind.DDL or plan.table is None:
         return plan
+    statements = [plan.sql] if not modifies else \
+        [sql for action in modifies for sql in _modify_column(plan.table.sql(), action)]
     comments = [f'COMMENT ON COLUMN {plan.table.sql()}."{name}" IS {quote(json.dumps({META_KEY: 1, **meta}))}'
                 for name, meta in added]
-    return attrs.evolve(plan, sql="; ".join([plan.sql, *comments]))
+    # MODIFY redefines the column: without NOT NULL it accepts NULL (a primary key column cannot).
+    nullable = tuple(a.this.name for a in modifies if not any(
+        isinstance(c.kind, (exp.NotNullColumnConstraint, exp.PrimaryKeyColumnConstraint))
+        for c in a.this.args.get("constraints") or []))
+    return attrs.evolve(plan, sql="; ".join([*statements, *comments]), nullable=nullable)
+
+
+def _modify_column(table: str, action: exp.ModifyColumn) -> list[str]:
+    """DuckDB statements for MODIFY / CHANGE COLUMN: rename, new type, nullability and default.
+
+    MySQL redefines the whole column; DuckDB changes one property per ALTER TABLE.
+    """
+    column = action.this.copy()
+    _normalise_column(column)
+    name = f'"{column.name}"'
+    out = []
+    old = action.args.get("rename_from")
+    if old is not None and old.name != column.name:
+        out.append(f'ALTER TABLE {table} RENAME COLUMN "{old.name}" TO {name}')
+    out.append(f"ALTER TABLE {table} ALTER COLUMN {name} SET DATA TYPE {column.args['kind'].sql(dialect='duckdb')}")
+    constraints = [c.kind for c in column.args.get("constraints") or []]
+    default = next((c for c in constraints if isinstance(c, exp.DefaultColumnConstraint)), None)
+    out.append(f"ALTER TABLE {table} ALTER COLUMN {name} " +
+               (f"SET DEFAULT {default.this.sql(dialect='duckdb')}" if default is not None else "DROP DEFAULT"))
+    if any(isinstance(c, (exp.NotNullColumnConstraint, exp.PrimaryKeyColumnConstraint)) for c in constraints):
+        out.append(f"ALTER TABLE {table} ALTER COLUMN {name} SET NOT NULL")
+    return out
 
 
 def normalise_ddl(statement: exp.Expression) -> exp.Expression:
