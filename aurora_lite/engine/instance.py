@@ -21,6 +21,7 @@ import pyarrow as pa
 from ..dbapi.errors_map import translate_duckdb_error
 from ..dbapi.exceptions import Error, mysql_error, postgres_error
 from ..sql.frontend import FrontEnd
+from ..sql.mysql.auto_increment import generate_on_null_or_zero
 from ..sql.plan import Plan, TableName
 from ..storage.errors import QuorumUnavailableError, StorageError
 from ..storage.records import RecordKind, RedoRecord
@@ -76,6 +77,7 @@ class Instance:
         self.catalog_version = 0  # moves on every committed catalog change (keys cached schemas)
         self._image_schemas: dict[tuple[int, int], pa.Schema | None] = {}
         self._declared_lengths: dict[tuple[int, int], tuple[DeclaredLength, ...]] = {}
+        self._auto_increment_sql: dict[tuple[str, int, int], str] = {}
         self.commit_latency_s_total = 0.0
 
     def __repr__(self) -> str:
@@ -225,6 +227,19 @@ class Instance:
         if info.name not in overlay:  # a table this transaction changed may look different to others
             self._declared_lengths[key] = found
         return found
+
+    def auto_increment_sql(self, cursor: duckdb.DuckDBPyConnection, sql: str, info: TableInfo,
+                           overlay: dict[TableName, TableInfo | None]) -> str:
+        """MySQL: the INSERT `sql` with NULL or 0 for the table's AUTO_INCREMENT column generating an id."""
+        key = (sql, info.table_id, self.catalog_version)
+        if info.name not in overlay and key in self._auto_increment_sql:
+            return self._auto_increment_sql[key]
+        column, sequence = info.sequences[0]
+        names = [d[0] for d in cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").description]
+        rewritten = generate_on_null_or_zero(sql, column, f"{info.name.schema}.{sequence}", names)
+        if info.name not in overlay:
+            self._auto_increment_sql[key] = rewritten
+        return rewritten
 
     def allocate_table_id(self) -> int:
         """A table id no table of this volume has had."""

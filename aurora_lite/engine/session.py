@@ -255,7 +255,10 @@ class Session:
         if plan.user_columns > 0:
             width = len(schema) if schema is not None else \
                 len(self.cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").description)
-        self.cursor.execute(plan.sql, params)
+        sql = plan.sql
+        if plan.kind is Kind.INSERT and info.sequences and self.front.dialect == "mysql":
+            sql = self.instance.auto_increment_sql(self.cursor, sql, info, self._tables)
+        self.cursor.execute(sql, params)
         description = self.cursor.description
         user = len(description) - width if plan.user_columns > 0 else 0
         user_rows, images = self._fetch_returned(schema, user)

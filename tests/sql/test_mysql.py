@@ -584,12 +584,24 @@ def test_last_insert_id_in_a_following_insert(ids):
     assert one(cur, "SELECT parent FROM child") == (1,)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: NULL or 0 into an AUTO_INCREMENT column should generate an id "
-                                       "(NO_AUTO_VALUE_ON_ZERO is off); DuckDB stores the NULL and fails")
 def test_null_into_auto_increment_generates(ids):
     conn, cur = ids
     cur.execute("INSERT INTO t VALUES (NULL, 'Bob')")
     assert cur.lastrowid == 1
+
+
+def test_null_or_zero_into_auto_increment_generates_in_every_insert_form(ids):
+    conn, cur = ids
+    cur.execute("INSERT INTO t (id, name) VALUES (0, 'a'), (NULL, 'b'), (10, 'c')")
+    assert cur.lastrowid == 1  # the first generated id
+    cur.execute("INSERT INTO t VALUES (%s, %s)", (None, "d"))
+    assert cur.lastrowid == 11
+    cur.executemany("INSERT INTO t VALUES (%s, %s)", [(None, "e"), (0, "f")])
+    assert cur.lastrowid == 12
+    cur.execute("INSERT INTO t (id, name) SELECT NULL, 'g'")
+    assert cur.lastrowid == 14
+    cur.execute("SELECT id, name FROM t ORDER BY id")
+    assert cur.fetchall() == [(1, "a"), (2, "b"), (10, "c"), (11, "d"), (12, "e"), (13, "f"), (14, "g")]
 
 
 def test_last_insert_id_with_argument_is_refused_clearly(cur):
