@@ -11,7 +11,7 @@ Threaded runs do not replay exactly; what they found is pinned by deterministic 
 - long seed 88 (threaded): another session read a commit before it was durable, and it was then
   truncated (engine/instance.py settle_visible: a statement's results wait until VDL covers every
   commit its snapshot saw) -> test_the_writer_shows_no_commit_before_it_is_durable.
-- long seed 146 (threaded): the simulator picked a segment to fail when none was up (sim/runner.py).
+- long seed 146 (threaded): the simulator picked a segment to fail when none was up (sim/threaded_schedule.py).
 """
 from __future__ import annotations
 
