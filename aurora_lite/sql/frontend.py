@@ -296,6 +296,10 @@ _NO_PARENS = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime, exp.Curren
 
 def _postgres_name(node: exp.Expression) -> str | None:
     """The name PostgreSQL gives an unaliased select item (None: DuckDB's already matches)."""
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+        node = node.expression  # pg_catalog.f(): named f
+    if isinstance(node, exp.CurrentUser):
+        return "current_user"  # becomes a session function call, which DuckDB would name after
     if isinstance(node, (exp.Alias, exp.Column, exp.Star, exp.Cast, *_NO_PARENS)) \
             or node.find(exp.Star) is not None and not isinstance(node, exp.Count):
         return None  # (a cast is named after its type, int4, text ...: DuckDB's name is kept)

@@ -167,15 +167,16 @@ def test_pg_aurora_version(pg_cluster):
         assert re.fullmatch(r"\d+\.\d+\.\d+", version)
 
 
-@pytest.mark.xfail(strict=False, reason="session functions are rewritten to getvariable(...) and the result column "
-                   "is named after that; PostgreSQL names it after the function (psycopg dict_row users see it)")
 def test_pg_function_result_columns_are_named_like_postgresql(pg_cluster):
+    # Session functions are rewritten to getvariable(...); psycopg dict_row users see the name.
     connection = pg_cluster.connect()
     cursor = connection.cursor()
     cursor.execute("SELECT pg_catalog.aurora_db_instance_identifier()")
     assert cursor.description[0][0] == "aurora_db_instance_identifier"
     cursor.execute(PG_IN_RECOVERY)
     assert cursor.description[0][0] == "pg_is_in_recovery"
+    cursor.execute("SELECT current_user, aurora_version()")
+    assert [d[0] for d in cursor.description] == ["current_user", "aurora_version"]
 
 
 # ---------------------------------------------------------------- MySQL
