@@ -320,8 +320,10 @@ class Session:
         import pyarrow.compute as pc
 
         first = None
+        names = {name.lower(): name for name in images.column_names}
         for column, sequence in info.sequences:
-            values = images.column(column)
+            # Volumes written before the fix hold the column name lower-cased (AlbumId -> albumid).
+            values = images.column(names.get(column.lower(), column))
             top = pc.max(values).as_py()
             if top is None:
                 continue

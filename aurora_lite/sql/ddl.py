@@ -83,7 +83,7 @@ def _create_table(front: FrontEnd, statement: exp.Create, placeholders: Placehol
             sequence = _auto_increment(column, table)
             if sequence is not None:
                 before.append(f'CREATE SEQUENCE IF NOT EXISTS "{table.schema}"."{sequence}" START WITH {start}')
-                sequences.append((column.name.lower(), sequence))
+                sequences.append((column.name, sequence))  # as DuckDB spells it in row images
     effect = ("create_as", table) if statement.expression is not None else ("create", table)
     return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb="CREATE TABLE", table=table,
                 before=tuple(before), sequences=tuple(sequences), ddl_effect=effect)

@@ -1109,3 +1109,24 @@ def test_information_schema_lists_only_this_clusters_tables_under_its_database()
     finally:
         mine.close()
         other.close()
+
+
+@pytest.mark.parametrize("engine, ddl", [
+    ("aurora-mysql", "CREATE TABLE album (AlbumId INT AUTO_INCREMENT PRIMARY KEY, Title VARCHAR(20))"),
+    ("aurora-postgresql", 'CREATE TABLE album ("AlbumId" SERIAL PRIMARY KEY, "Title" VARCHAR(20))'),
+])
+def test_a_mixed_case_generated_key_continues_after_failover(engine, ddl):
+    # Found while adding NULL-generates-an-id: the sequence's column was kept lower-cased and
+    # the insert raised a bare KeyError looking for it in the row images.
+    with al.Cluster(engine, replicas=1) as cluster:
+        cursor = cluster.connect(autocommit=True).cursor()
+        cursor.execute(ddl)
+        cursor.execute("INSERT INTO album (Title) VALUES ('a')" if engine == "aurora-mysql"
+                       else 'INSERT INTO album ("Title") VALUES (\'a\')')
+        cluster.wait_for_replicas()
+        cluster.failover()
+        cursor = cluster.connect(autocommit=True).cursor()
+        cursor.execute("INSERT INTO album (Title) VALUES ('b')" if engine == "aurora-mysql"
+                       else 'INSERT INTO album ("Title") VALUES (\'b\')')
+        cursor.execute("SELECT * FROM album ORDER BY 1")
+        assert cursor.fetchall() == [(1, "a"), (2, "b")]
