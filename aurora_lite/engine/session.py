@@ -55,6 +55,9 @@ class _Savepoint:
     changes_len: int
 
 
+INTERNAL_ERROR = "aurora_lite internal error"  # message prefix of an error that is a bug of ours
+
+
 class Session:
     """A connection's transaction state, redo and settings on one instance."""
 
@@ -102,6 +105,13 @@ class Session:
             if plan.kind not in (Kind.COMMIT, Kind.ROLLBACK):
                 self.statement_error(error)
             raise
+        except (duckdb.Error, Exception) as exc:
+            # An aurora_lite bug, not the client's: never a bare Python error through PEP 249.
+            # The statement may have half-run, so the whole transaction goes (PostgreSQL's
+            # XX000 aborts it too); the cause stays attached for the bug report.
+            error = self.front.error("XX000", 1105, f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}")
+            self.rollback()
+            raise error from exc
 
     def _execute(self, plan: Plan, params: list[Any]) -> Result:
         if plan.functions:

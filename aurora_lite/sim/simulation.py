@@ -36,6 +36,7 @@ from typing import Any
 
 from .. import Cluster
 from ..dbapi.exceptions import Error
+from ..engine.session import INTERNAL_ERROR
 from ..storage import membership
 from ..storage import recovery as recovery_module
 from ..storage import volume as volume_module
@@ -106,6 +107,9 @@ class Simulation(ClientSessions, StorageFaults, ClusterFaults, StepChecks, Final
         self.trace.append(line)
         if self.echo:
             print(line, file=sys.stderr)
+        if INTERNAL_ERROR in text and not text.startswith("!!"):
+            # engine/session.py turns a bug's bare Python error into XX000 / 1105: still a bug.
+            self.violate("error-class", text)
 
     def _failed(self) -> bool:
         return any(not v.known for v in self.violations)

@@ -383,3 +383,37 @@ def test_concurrent_insert_of_same_key(engine):
         assert_consistent(cluster, [*BASE, (5, "from-a", 0)])
         a.close()
         b.close()
+
+
+@pytest.mark.parametrize("engine", ["aurora-postgresql", "aurora-mysql"])
+def test_a_bug_surfaces_as_an_internal_error_and_loses_the_transaction(engine, monkeypatch):
+    # Not a client mistake: whatever Python error an aurora_lite bug raises mid-statement, the
+    # client sees the server's internal error (XX000 / 1105), and the half-run transaction is gone.
+    from aurora_lite.engine.session import Session
+
+    with al.Cluster(engine) as cluster:
+        connection = cluster.connect()
+        cursor = connection.cursor()
+        cursor.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+        connection.commit()
+        cursor.execute("INSERT INTO t VALUES (1)")
+
+        def broken(*args, **kwargs):
+            raise KeyError("injected")
+
+        monkeypatch.setattr(Session, "_fetch_returned", broken)
+        with pytest.raises(al.Error) as info:
+            cursor.execute("INSERT INTO t VALUES (2)")
+        monkeypatch.undo()
+        if engine == "aurora-postgresql":
+            assert isinstance(info.value, al.InternalError) and info.value.sqlstate == "XX000"
+        else:  # PyMySQL's class for 1105 (ER_UNKNOWN_ERROR)
+            assert isinstance(info.value, al.OperationalError) and info.value.errno == 1105
+        assert isinstance(info.value.__cause__, KeyError)
+        connection.commit()
+        cursor.execute("SELECT count(*) FROM t")
+        assert cursor.fetchone() == (0,)
+        before = cluster.volume.last_lsn
+        cursor.execute("INSERT INTO t VALUES (3)")
+        connection.commit()
+        assert cluster.volume.last_lsn > before
