@@ -8,11 +8,13 @@ Topology changes (add/remove, failover, crash) are serialised by one lock.
 """
 from __future__ import annotations
 
+import atexit
 import datetime
 import itertools
 import json
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,20 @@ MAX_READERS = 15
 MAX_CUSTOM_ENDPOINTS = 5
 CLUSTER_FILE = "cluster.json"
 VOLUME_DIR = "volume"
+
+# Clusters not closed yet. A follower or restart thread still inside DuckDB when the interpreter
+# exits is torn down mid-call and aborts the process ("terminate called after throwing"), so a
+# script that never calls close() gets it at exit.
+_OPEN_CLUSTERS: weakref.WeakSet[Cluster] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_clusters() -> None:
+    for cluster in list(_OPEN_CLUSTERS):
+        try:
+            cluster.close()
+        except Exception:  # noqa: BLE001 - exiting anyway; one cluster must not keep others open
+            pass
 
 
 class Cluster:
@@ -71,6 +87,7 @@ class Cluster:
         self.created_at = self.clock() if _created_at is None else _created_at
         self._snapshots: list[Snapshot] = []
         self._closed = False
+        _OPEN_CLUSTERS.add(self)
         self._front = FrontEnd(self.dialect, self.database)
         self._commit_times = CommitTimes()
         self._instance_seq = itertools.count(1)
@@ -502,6 +519,7 @@ class Cluster:
             if self._closed:
                 return
             self._closed = True
+            _OPEN_CLUSTERS.discard(self)
             # Fix: stop every follower first, so that their threads wind down together
             # instead of one 50 ms join after another (15 readers took 0.45 s to close).
             for instance in list(self._instances.values()):

@@ -57,15 +57,23 @@ class DdlChange:
         return cls(tuple(raw["sql"]), _decode_effect(raw["effect"]))
 
 
-def encode_sequence(name: str, value: int) -> bytes:
-    """SEQUENCE record payload: the highest value of a sequence that committed work used."""
-    return json.dumps({"sequence": name, "value": value}).encode()
+def encode_sequence(name: str, value: int, *, reset: bool = False) -> bytes:
+    """SEQUENCE record payload: the highest value of a sequence that committed work used.
+
+    reset: the sequence was set back to value (MySQL TRUNCATE TABLE restarts AUTO_INCREMENT);
+    otherwise a lower value than one already seen changes nothing (commits reach the log in
+    commit order, not in the order their transactions drew values).
+    """
+    raw: dict[str, Any] = {"sequence": name, "value": value}
+    if reset:
+        raw["reset"] = True
+    return json.dumps(raw).encode()
 
 
-def decode_sequence(payload: bytes) -> tuple[str, int]:
-    """(sequence, value) of a SEQUENCE record payload."""
+def decode_sequence(payload: bytes) -> tuple[str, int, bool]:
+    """(sequence, value, reset) of a SEQUENCE record payload."""
     raw = json.loads(payload)
-    return raw["sequence"], int(raw["value"])
+    return raw["sequence"], int(raw["value"]), bool(raw.get("reset", False))
 
 
 class Catalog:
@@ -109,9 +117,9 @@ class Catalog:
             if name in self.tables:
                 self.tables[name] = attrs.evolve(self.tables[name], key=tuple(key))
 
-    def note_sequence(self, name: str, value: int) -> None:
-        """Remember the highest committed value of a sequence."""
-        if value > self.sequences.get(name, 0):
+    def note_sequence(self, name: str, value: int, reset: bool = False) -> None:
+        """Remember the highest committed value of a sequence (or, reset, the value it was set back to)."""
+        if reset or value > self.sequences.get(name, 0):
             self.sequences[name] = value
 
 

@@ -277,8 +277,8 @@ def _apply_batch(cursor, instance: Instance, records: list[LoggedRecord], *, ins
                     _FOREIGN_KEYS.pop(catalog, None)
                     strict = strict or _has_foreign_keys(cursor, catalog)
                 elif record.kind == RecordKind.SEQUENCE:
-                    name, value = decode_sequence(record.payload)
-                    catalog.note_sequence(name, value)
+                    name, value, reset = decode_sequence(record.payload)
+                    catalog.note_sequence(name, value, reset)
                     # Fix: commits reach the log in commit order, not in the order their
                     # transactions drew values, so a SEQUENCE record can be lower than one
                     # applied before it; setval(value) moved the replica's sequence back and

@@ -78,6 +78,7 @@ class Session:
         self._changes: list[tuple[int, DdlChange]] = []   # (redo index, change) of DDL in this transaction
         self._tables: dict[TableName, TableInfo | None] = {}  # this transaction's catalog overlay
         self._sequences: dict[str, int] = {}
+        self._sequence_resets: dict[str, int] = {}   # MySQL TRUNCATE: sequence -> value it restarts after
         self._savepoints: list[_Savepoint] = []
         self._functions: set[str] = set()
         self._function_values: dict[str, Any] = {}
@@ -364,7 +365,22 @@ class Session:
         info = self.table(plan.table)
         self.cursor.execute(plan.sql).fetchall()
         self._redo.append(RedoRecord(info.page, RecordKind.TRUNCATE, b""))
+        if self.front.dialect == "mysql":
+            for _, sequence in info.sequences:
+                self._restart_sequence(info.name.schema, sequence)
         return Result(None, [], 0)
+
+    def _restart_sequence(self, schema: str, sequence: str) -> None:
+        """MySQL TRUNCATE TABLE: AUTO_INCREMENT starts again at its start value."""
+        row = self.cursor.execute(
+            "SELECT start_value, min_value FROM duckdb_sequences() WHERE database_name = current_database() "
+            "AND schema_name = ? AND sequence_name = ?", [schema, sequence]).fetchall()
+        if not row or row[0][0] - 1 < row[0][1]:
+            return  # a sequence created before MINVALUE 0 (sql/ddl.py) cannot go below its start
+        qualified = f"{schema}.{sequence}"
+        self.cursor.execute("SELECT setval(?, ?)", [qualified, row[0][0] - 1]).fetchall()
+        self._sequence_resets[qualified] = row[0][0] - 1
+        self._sequences.pop(qualified, None)
 
     def _ddl(self, plan: Plan, params: list[Any]) -> Result:
         for statement in plan.before:
@@ -470,6 +486,8 @@ class Session:
             self.rollback()  # PostgreSQL answers COMMIT of a failed transaction with ROLLBACK
             return
         redo = self._redo
+        for name, value in self._sequence_resets.items():
+            redo.append(RedoRecord(CATALOG_PAGE, RecordKind.SEQUENCE, encode_sequence(name, value, reset=True)))
         for name, value in self._sequences.items():
             redo.append(RedoRecord(CATALOG_PAGE, RecordKind.SEQUENCE, encode_sequence(name, value)))
         tables, changes = self._tables, self._changes
@@ -492,6 +510,7 @@ class Session:
         self._changes = []
         self._tables = {}
         self._sequences = {}
+        self._sequence_resets = {}
         self._savepoints = []
 
     def savepoint(self, name: str) -> None:

@@ -82,7 +82,9 @@ def _create_table(front: FrontEnd, statement: exp.Create, placeholders: Placehol
                 continue
             sequence = _auto_increment(column, table)
             if sequence is not None:
-                before.append(f'CREATE SEQUENCE IF NOT EXISTS "{table.schema}"."{sequence}" START WITH {start}')
+                # MINVALUE 0: MySQL's TRUNCATE TABLE sets it back to start - 1 (engine/session.py).
+                floor = " MINVALUE 0" if front.dialect == "mysql" and start >= 1 else ""
+                before.append(f'CREATE SEQUENCE IF NOT EXISTS "{table.schema}"."{sequence}" START WITH {start}{floor}')
                 sequences.append((column.name, sequence))  # as DuckDB spells it in row images
     effect = ("create_as", table) if statement.expression is not None else ("create", table)
     return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb="CREATE TABLE", table=table,

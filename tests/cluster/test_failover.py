@@ -380,3 +380,21 @@ def test_reboot_restarts_in_place_without_failover(make_cluster, role):
     assert cluster.instance(identifier).role == role
     wait_until(lambda: cluster.instance(identifier).status == "available", REJOIN_S, "the reboot to finish")
     assert query(cluster, identifier, "SELECT worker, n, part FROM ledger") == [(1, 1, 1)]
+
+
+def test_a_script_that_never_closes_its_cluster_exits_cleanly_after_a_failover():
+    # Found while testing TRUNCATE: threads still inside DuckDB at interpreter exit aborted the
+    # process ("terminate called after throwing an instance of ''", exit status 134).
+    import subprocess
+    import sys
+
+    script = ("import aurora_lite as al\n"
+              "c = al.Cluster('aurora-mysql', replicas=1)\n"
+              "cur = c.connect(autocommit=True).cursor()\n"
+              "cur.execute('CREATE TABLE t (id INT PRIMARY KEY)')\n"
+              "cur.execute('INSERT INTO t VALUES (1)')\n"
+              "c.wait_for_replicas()\n"
+              "c.failover()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "terminate called" not in done.stderr
