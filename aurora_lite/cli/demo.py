@@ -263,4 +263,6 @@ class _Tour:
 
 
 def _ms(seconds: float) -> str:
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f} µs"  # an in-memory promotion takes tens of microseconds
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"

@@ -224,7 +224,7 @@ class Shell:
         if not self.cluster.readers:
             raise ShellError("failover needs a reader to promote; add one with \\add-reader")
         event = self.cluster.failover(target)
-        self.say(f"failover: {event.new_writer} is the writer ({event.seconds * 1000:.1f} ms); "
+        self.say(f"failover: {event.new_writer} is the writer ({event.seconds * 1000:.2f} ms); "
                  f"{event.old_writer} restarts as a reader")
         if self.endpoint in ("writer", "cluster"):
             self.reconnect()
