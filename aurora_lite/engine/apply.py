@@ -5,6 +5,9 @@ at a savepoint, and by readers following the redo stream.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import duckdb
 import pyarrow as pa
 
@@ -74,17 +77,14 @@ def _delete(cursor: duckdb.DuckDBPyConnection, target: str, key: tuple[str, ...]
         cursor.execute(f"DELETE FROM {target} USING {_BATCH} WHERE {match}").fetchall()
 
 
-class _registered:
+@contextlib.contextmanager
+def _registered(cursor: duckdb.DuckDBPyConnection, rows: pa.Table) -> Iterator[None]:
     """rows visible to the cursor's statements as _BATCH for the duration of a with block."""
-
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
-        self.cursor, self.rows = cursor, rows
-
-    def __enter__(self) -> None:
-        self.cursor.register(_BATCH, self.rows)
-
-    def __exit__(self, *exc: object) -> None:
-        self.cursor.unregister(_BATCH)
+    cursor.register(_BATCH, rows)
+    try:
+        yield
+    finally:
+        cursor.unregister(_BATCH)
 
 
 def _as_parameters(rows: pa.Table) -> bool:

@@ -106,7 +106,7 @@ class Session:
             if plan.kind not in (Kind.COMMIT, Kind.ROLLBACK):
                 self.statement_error(error)
             raise
-        except (duckdb.Error, Exception) as exc:
+        except Exception as exc:  # noqa: BLE001 - see below
             # An aurora_lite bug, not the client's: never a bare Python error through PEP 249.
             # The statement may have half-run, so the whole transaction goes (PostgreSQL's
             # XX000 aborts it too); the cause stays attached for the bug report.
