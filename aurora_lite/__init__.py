@@ -20,6 +20,7 @@ from .dbapi.exceptions import (
     Warning,
 )
 from .dbapi import exceptions as errors
+from . import rows
 from .dbapi.types import (
     BINARY,
     DATETIME,
@@ -42,13 +43,15 @@ paramstyle = "pyformat"
 
 
 def connect(target: Cluster | str | Path, *, endpoint: str = "writer", user: str | None = None,
-            password: str | None = None, autocommit: bool = False) -> Connection:
+            password: str | None = None, autocommit: bool = False, row_factory: Any = None) -> Connection:
     """A PEP 249 connection to a cluster, or to the durable cluster at a path (opened for it)."""
     if isinstance(target, Cluster):
-        return target.connect(endpoint, user=user, password=password, autocommit=autocommit)
+        return target.connect(endpoint, user=user, password=password, autocommit=autocommit,
+                              row_factory=row_factory)
     cluster = Cluster.open(target)
     try:
-        connection = cluster.connect(endpoint, user=user, password=password, autocommit=autocommit)
+        connection = cluster.connect(endpoint, user=user, password=password, autocommit=autocommit,
+                                     row_factory=row_factory)
     except BaseException:
         cluster.close()
         raise
@@ -68,5 +71,5 @@ __all__ = [
     "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Binary", "Cluster", "Connection", "Cursor", "DataError",
     "DatabaseError", "Date", "DateFromTicks", "Error", "IntegrityError", "InterfaceError", "InternalError",
     "NotSupportedError", "OperationalError", "ProgrammingError", "Time", "TimeFromTicks", "Timestamp",
-    "TimestampFromTicks", "Warning", "apilevel", "connect", "errors", "paramstyle", "threadsafety",
+    "TimestampFromTicks", "Warning", "apilevel", "connect", "errors", "paramstyle", "rows", "threadsafety",
 ]

@@ -457,13 +457,14 @@ class Cluster:
 
     # ------------------------------------------------------------ connections
     def connect(self, endpoint: str = "writer", user: str | None = None, password: str | None = None,
-                autocommit: bool = False) -> Connection:
+                autocommit: bool = False, row_factory: Any = None) -> Connection:
         """A PEP 249 connection through an endpoint: "writer", "reader", an instance id or a custom endpoint."""
         self._check_open()
         self._authenticate(user, password)
         with self._topology:
             instance = self._route(endpoint)
-        return Connection(instance, autocommit=autocommit, endpoint=endpoint, user=user or self.master_user)
+        return Connection(instance, autocommit=autocommit, endpoint=endpoint, user=user or self.master_user,
+                          row_factory=row_factory)
 
     def _route(self, endpoint: str) -> Instance:
         if endpoint in ("writer", "cluster"):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import exceptions
 from .cursor import Cursor
 from .exceptions import InterfaceError, ProgrammingError
+from .rows import RowFactory
 
 if TYPE_CHECKING:
     from ..engine.instance import Instance
@@ -33,7 +34,7 @@ class Connection:
     NotSupportedError = exceptions.NotSupportedError
 
     def __init__(self, instance: Instance, *, autocommit: bool = False, endpoint: str = "writer",
-                 user: str | None = None, owner: Any = None) -> None:
+                 user: str | None = None, owner: Any = None, row_factory: RowFactory | None = None) -> None:
         self._instance = instance
         self._front = instance.front
         self._session: Session = instance.session(autocommit=autocommit)
@@ -43,6 +44,7 @@ class Connection:
         self.user = user
         self._session.user = user  # Fix: USER() / CURRENT_USER() name the connecting user
         self.closed = False
+        self.row_factory = row_factory  # new cursors' default (psycopg's attribute; dbapi/rows.py)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -59,10 +61,10 @@ class Connection:
         return self._front.dialect
 
     # ------------------------------------------------------------ PEP 249
-    def cursor(self) -> Cursor:
-        """A new cursor."""
+    def cursor(self, *, row_factory: RowFactory | None = None) -> Cursor:
+        """A new cursor; its rows are tuples unless a row factory (dbapi/rows.py) says otherwise."""
         self._check_open()
-        return Cursor(self)
+        return Cursor(self, row_factory if row_factory is not None else self.row_factory)
 
     def commit(self) -> None:
         """Commit the current transaction; returns once it is durable (VDL reached its commit LSN)."""

@@ -7,13 +7,14 @@ does), so code moves to the real driver unchanged.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from ..sql.plan import Kind
 from .exceptions import Error, InterfaceError, NotSupportedError, ProgrammingError
+from .rows import RowFactory, tuple_row
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -22,13 +23,15 @@ if TYPE_CHECKING:
 class Cursor:
     """A PEP 249 cursor of an aurora_lite connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, row_factory: RowFactory | None = None) -> None:
         self.connection = connection
+        self.row_factory = row_factory  # psycopg's protocol (dbapi/rows.py); None: tuples
         self.arraysize = 1
         self.description: tuple[tuple[Any, ...], ...] | None = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[tuple[Any, ...]] = []
+        self._make_row: Callable[[Sequence[Any]], Any] | None = None
         self._position = 0
         self._closed = False
 
@@ -109,6 +112,9 @@ class Cursor:
         self.description = result.description
         self._rows = result.rows
         self._position = 0
+        factory = self.row_factory
+        self._make_row = factory(self) if factory is not None and factory is not tuple_row \
+            and result.description is not None else None
         self.rowcount = result.rowcount
         if self.connection._front.dialect == "mysql":
             # Fix: MySQL's OK packet always carries the affected rows and the insert id, so
@@ -144,7 +150,7 @@ class Cursor:
             return None
         row = self._rows[self._position]
         self._position += 1
-        return row
+        return row if self._make_row is None else self._make_row(row)
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
         """Up to size (default arraysize) next rows."""
@@ -152,14 +158,14 @@ class Cursor:
         n = self.arraysize if size is None else size
         rows = self._rows[self._position:self._position + n]
         self._position += len(rows)
-        return rows
+        return rows if self._make_row is None else [self._make_row(row) for row in rows]
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         """Every remaining row."""
         self._check_result()
         rows = self._rows[self._position:]
         self._position = len(self._rows)
-        return rows
+        return rows if self._make_row is None else [self._make_row(row) for row in rows]
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         while True:

@@ -298,6 +298,8 @@ def _postgres_name(node: exp.Expression) -> str | None:
     """The name PostgreSQL gives an unaliased select item (None: DuckDB's already matches)."""
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         node = node.expression  # pg_catalog.f(): named f
+    if isinstance(node, exp.Window):
+        node = node.this  # count(*) OVER (...): named count
     if isinstance(node, exp.CurrentUser):
         return "current_user"  # becomes a session function call, which DuckDB would name after
     if isinstance(node, (exp.Alias, exp.Column, exp.Star, exp.Cast, *_NO_PARENS)) \
