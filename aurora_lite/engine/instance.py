@@ -22,6 +22,9 @@ from ..dbapi.errors_map import translate_duckdb_error
 from ..dbapi.exceptions import Error, mysql_error, postgres_error
 from ..sql.frontend import FrontEnd
 from ..sql.mysql.auto_increment import generate_on_null_or_zero
+from ..sql.mysql.catalog import table_shape
+from ..sql.mysql.conflict_target import name_conflict_target
+from ..sql.mysql.on_update import add_on_update, on_update_columns
 from ..sql.plan import Plan, TableName
 from ..storage.errors import QuorumUnavailableError, StorageError
 from ..storage.records import RecordKind, RedoRecord
@@ -77,7 +80,8 @@ class Instance:
         self.catalog_version = 0  # moves on every committed catalog change (keys cached schemas)
         self._image_schemas: dict[tuple[int, int], pa.Schema | None] = {}
         self._declared_lengths: dict[tuple[int, int], tuple[DeclaredLength, ...]] = {}
-        self._auto_increment_sql: dict[tuple[str, int, int], str] = {}
+        self._mysql_insert_sql: dict[tuple[str, int, int], str] = {}
+        self._mysql_update_sql: dict[tuple[str, str, int, int], tuple[str, frozenset[str]]] = {}
         self.commit_latency_s_total = 0.0
 
     def __repr__(self) -> str:
@@ -228,17 +232,37 @@ class Instance:
             self._declared_lengths[key] = found
         return found
 
-    def auto_increment_sql(self, cursor: duckdb.DuckDBPyConnection, sql: str, info: TableInfo,
-                           overlay: dict[TableName, TableInfo | None]) -> str:
-        """MySQL: the INSERT `sql` with NULL or 0 for the table's AUTO_INCREMENT column generating an id."""
+    def mysql_insert_sql(self, cursor: duckdb.DuckDBPyConnection, sql: str, info: TableInfo,
+                         overlay: dict[TableName, TableInfo | None]) -> str:
+        """MySQL: the INSERT `sql` as this table needs it (AUTO_INCREMENT from NULL or 0; upsert conflict target)."""
         key = (sql, info.table_id, self.catalog_version)
-        if info.name not in overlay and key in self._auto_increment_sql:
-            return self._auto_increment_sql[key]
-        column, sequence = info.sequences[0]
+        if info.name not in overlay and key in self._mysql_insert_sql:
+            return self._mysql_insert_sql[key]
         names = [d[0] for d in cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").description]
-        rewritten = generate_on_null_or_zero(sql, column, f"{info.name.schema}.{sequence}", names)
+        rewritten = sql
+        if info.sequences:
+            column, sequence = info.sequences[0]
+            rewritten = generate_on_null_or_zero(rewritten, column, f"{info.name.schema}.{sequence}", names)
+        if "ON CONFLICT" in rewritten or "OR REPLACE" in rewritten:
+            unique_keys = [row[0] for row in cursor.execute(
+                "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = current_database() "
+                "AND schema_name = ? AND lower(table_name) = ? AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') "
+                "ORDER BY constraint_type = 'UNIQUE', constraint_index", [info.name.schema, info.name.name]).fetchall()]
+            rewritten = name_conflict_target(rewritten, unique_keys, names, info.auto_increment)
         if info.name not in overlay:
-            self._auto_increment_sql[key] = rewritten
+            self._mysql_insert_sql[key] = rewritten
+        return rewritten
+
+    def mysql_update_sql(self, session: Session, sql: str, info: TableInfo,
+                         overlay: dict[TableName, TableInfo | None]) -> tuple[str, frozenset[str]]:
+        """MySQL: an UPDATE / upsert `sql` that also sets the table's ON UPDATE CURRENT_TIMESTAMP columns."""
+        key = ("update", sql, info.table_id, self.catalog_version)
+        if info.name not in overlay and key in self._mysql_update_sql:
+            return self._mysql_update_sql[key]
+        shape = table_shape(session, info.name.name)
+        rewritten = add_on_update(sql, on_update_columns((c.name, c.extra) for c in shape.columns))
+        if info.name not in overlay:
+            self._mysql_update_sql[key] = rewritten
         return rewritten
 
     def allocate_table_id(self) -> int:

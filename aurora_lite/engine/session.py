@@ -267,8 +267,13 @@ class Session:
             width = len(schema) if schema is not None else \
                 len(self.cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").description)
         sql = plan.sql
-        if plan.kind is Kind.INSERT and info.sequences and self.front.dialect == "mysql":
-            sql = self.instance.auto_increment_sql(self.cursor, sql, info, self._tables)
+        if self.front.dialect == "mysql" and plan.kind is not Kind.DELETE:
+            if plan.kind is Kind.INSERT and (info.sequences or not plan.inserts_only):
+                sql = self.instance.mysql_insert_sql(self.cursor, sql, info, self._tables)
+            if not plan.inserts_only:  # UPDATE, or an upsert's update: ON UPDATE CURRENT_TIMESTAMP
+                sql, functions = self.instance.mysql_update_sql(self, sql, info, self._tables)
+                if functions:
+                    self._register_functions(functions)
         self.cursor.execute(sql, params)
         description = self.cursor.description
         user = len(description) - width if plan.user_columns > 0 else 0

@@ -199,6 +199,10 @@ class FrontEnd:
 
     # ------------------------------------------------------------ DML
     def _insert_plan(self, statement: exp.Insert, placeholders: Placeholders) -> Plan:
+        if statement.args.get("ignore"):
+            # MySQL INSERT IGNORE: rows that collide with a unique key are skipped (DuckDB's spelling).
+            statement.set("ignore", None)
+            statement.set("alternative", "IGNORE")
         conflict = statement.args.get("conflict")
         if conflict is not None and conflict.args.get("duplicate"):
             # MySQL ON DUPLICATE KEY UPDATE a = VALUES(a) -> ON CONFLICT DO UPDATE SET a = EXCLUDED.a

@@ -1130,3 +1130,55 @@ def test_a_mixed_case_generated_key_continues_after_failover(engine, ddl):
                        else 'INSERT INTO album ("Title") VALUES (\'b\')')
         cursor.execute("SELECT * FROM album ORDER BY 1")
         assert cursor.fetchall() == [(1, "a"), (2, "b")]
+
+
+USERS = ("CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(40) NOT NULL, hits INT NOT NULL "
+         "DEFAULT 0, updated_at DATETIME(6) NULL ON UPDATE CURRENT_TIMESTAMP(6), UNIQUE KEY uq_email (email))")
+
+
+@pytest.fixture
+def users():
+    now = [1700000000.5]
+    with al.Cluster("aurora-mysql", clock=lambda: now[0]) as c:
+        conn = c.connect(autocommit=True)
+        cur = conn.cursor()
+        cur.execute(USERS)
+        cur.execute("INSERT INTO users (email) VALUES ('a@x'), ('b@x')")
+        yield cur, now
+
+
+def test_on_duplicate_key_update_finds_the_unique_key_it_collides_with(users):
+    cur, _ = users
+    cur.execute("INSERT INTO users (email) VALUES (%s) ON DUPLICATE KEY UPDATE hits = hits + 1", ("b@x",))
+    cur.execute("INSERT INTO users (id, email) VALUES (NULL, %s) ON DUPLICATE KEY UPDATE hits = hits + 10", ("b@x",))
+    cur.execute("INSERT INTO users (email) VALUES (%s) ON DUPLICATE KEY UPDATE hits = hits + 1", ("c@x",))
+    cur.execute("SELECT id, email, hits FROM users ORDER BY id")
+    # As in InnoDB, an upsert that updates still used up an AUTO_INCREMENT value: c@x gets 5.
+    assert cur.fetchall() == [(1, "a@x", 0), (2, "b@x", 11), (5, "c@x", 0)]
+
+
+def test_replace_into_a_table_with_two_unique_keys_replaces_by_the_primary_key(users):
+    cur, _ = users
+    cur.execute("REPLACE INTO users (id, email, hits) VALUES (1, 'a2@x', 5)")
+    cur.execute("SELECT id, email, hits FROM users ORDER BY id")
+    assert cur.fetchall() == [(1, "a2@x", 5), (2, "b@x", 0)]
+
+
+def test_insert_ignore_skips_rows_that_collide_with_any_unique_key(users):
+    cur, _ = users
+    assert cur.execute("INSERT IGNORE INTO users (email) VALUES ('a@x'), ('c@x')") == 1
+    assert cur.execute("INSERT IGNORE INTO users (id, email) VALUES (1, 'd@x')") == 0
+    cur.execute("SELECT email FROM users ORDER BY id")
+    assert cur.fetchall() == [("a@x",), ("b@x",), ("c@x",)]
+
+
+def test_on_update_current_timestamp_is_set_by_updates_only(users):
+    cur, now = users
+    cur.execute("SELECT updated_at FROM users WHERE id = 1")
+    assert cur.fetchone() == (None,)
+    now[0] = 1700000100.25
+    cur.execute("UPDATE users SET hits = hits + 1 WHERE id = 1")
+    cur.execute("INSERT INTO users (email) VALUES ('b@x') ON DUPLICATE KEY UPDATE hits = hits + 1")
+    cur.execute("UPDATE users SET hits = 7, updated_at = '2020-01-01 00:00:00' WHERE id = 2")  # assigned wins
+    cur.execute("SELECT id, updated_at FROM users ORDER BY id")
+    assert cur.fetchall() == [(1, DT(2023, 11, 14, 22, 15, 0, 250000)), (2, DT(2020, 1, 1))]

@@ -14,11 +14,15 @@ from collections.abc import Sequence
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import ParseError
 
 
 def generate_on_null_or_zero(sql: str, column: str, sequence: str, table_columns: Sequence[str]) -> str:
     """The DuckDB INSERT `sql` with NULL or 0 given for `column` replaced by nextval(`sequence`)."""
-    statement = sqlglot.parse_one(sql, read="duckdb")
+    try:
+        statement = sqlglot.parse_one(sql, read="duckdb")
+    except ParseError:
+        return sql  # DuckDB reports what is wrong with it
     if not isinstance(statement, exp.Insert):
         return sql
     target = statement.this
