@@ -39,6 +39,16 @@ if TYPE_CHECKING:
     from ..storage.volume import Volume
 
 
+_CACHE_LIMIT = 4096  # entries per per-statement / per-table cache of an instance
+
+
+def _remember(cache: dict, key: Any, value: Any) -> None:
+    """Keep value under key, forgetting the oldest entry beyond _CACHE_LIMIT (SQL texts are unbounded)."""
+    cache[key] = value
+    if len(cache) > _CACHE_LIMIT:
+        del cache[next(iter(cache))]
+
+
 def _plain(kind: pa.DataType) -> bool:
     """True for Arrow types that DuckDB's Python values convert back to without loss."""
     return (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
@@ -218,7 +228,7 @@ class Instance:
         if not all(_plain(field.type) for field in schema):
             schema = None
         if info.name not in overlay:  # a table this transaction changed may look different to others
-            self._image_schemas[key] = schema
+            _remember(self._image_schemas, key, schema)
         return schema
 
     def declared_lengths(self, cursor: duckdb.DuckDBPyConnection, info: TableInfo,
@@ -229,7 +239,7 @@ class Instance:
             return self._declared_lengths[key]
         found = declared_lengths(cursor, info, self.front.dialect)
         if info.name not in overlay:  # a table this transaction changed may look different to others
-            self._declared_lengths[key] = found
+            _remember(self._declared_lengths, key, found)
         return found
 
     def mysql_insert_sql(self, cursor: duckdb.DuckDBPyConnection, sql: str, info: TableInfo,
@@ -250,7 +260,7 @@ class Instance:
                 "ORDER BY constraint_type = 'UNIQUE', constraint_index", [info.name.schema, info.name.name]).fetchall()]
             rewritten = name_conflict_target(rewritten, unique_keys, names, info.auto_increment)
         if info.name not in overlay:
-            self._mysql_insert_sql[key] = rewritten
+            _remember(self._mysql_insert_sql, key, rewritten)
         return rewritten
 
     def mysql_update_sql(self, session: Session, sql: str, info: TableInfo,
@@ -262,7 +272,7 @@ class Instance:
         shape = table_shape(session, info.name.name)
         rewritten = add_on_update(sql, on_update_columns((c.name, c.extra) for c in shape.columns))
         if info.name not in overlay:
-            self._mysql_update_sql[key] = rewritten
+            _remember(self._mysql_update_sql, key, rewritten)
         return rewritten
 
     def allocate_table_id(self) -> int:
