@@ -152,9 +152,9 @@ class FrontEnd:
         if isinstance(statement, exp.Insert):
             return self._insert_plan(statement, placeholders)
         if isinstance(statement, exp.Update):
-            return self._update_plan(statement, placeholders)
+            return self._update_plan(_limit_by_rowid(statement), placeholders)
         if isinstance(statement, exp.Delete):
-            return self._dml_plan(Kind.DELETE, "DELETE", statement, placeholders)
+            return self._dml_plan(Kind.DELETE, "DELETE", _limit_by_rowid(statement), placeholders)
         if isinstance(statement, exp.TruncateTable):
             tables = statement.expressions
             if len(tables) != 1:
@@ -258,6 +258,23 @@ class FrontEnd:
         statement.set("returning", exp.Returning(expressions=[*user, star]))
         return Plan(kind, self._duckdb(statement), placeholders, verb=verb, table=table,
                     user_columns=len(user) if returning is not None else -1)
+
+
+def _limit_by_rowid(statement: exp.Update | exp.Delete) -> exp.Update | exp.Delete:
+    """MySQL UPDATE / DELETE ... [ORDER BY ...] LIMIT n, which DuckDB lacks, as WHERE rowid IN (the n rows)."""
+    order, limit = statement.args.get("order"), statement.args.get("limit")
+    target = statement.this
+    if order is None and limit is None or not isinstance(target, exp.Table):
+        return statement
+    chosen = exp.select(exp.column("rowid")).from_(target.copy())
+    if statement.args.get("where") is not None:
+        chosen = chosen.where(statement.args["where"].this.copy())
+    for clause, value in (("order", order), ("limit", limit)):
+        if value is not None:
+            chosen.set(clause, value.copy())
+            statement.set(clause, None)
+    statement.set("where", exp.Where(this=exp.In(this=exp.column("rowid"), query=exp.Subquery(this=chosen))))
+    return statement
 
 
 def table_name(table: exp.Expression) -> TableName:

@@ -1182,3 +1182,14 @@ def test_on_update_current_timestamp_is_set_by_updates_only(users):
     cur.execute("UPDATE users SET hits = 7, updated_at = '2020-01-01 00:00:00' WHERE id = 2")  # assigned wins
     cur.execute("SELECT id, updated_at FROM users ORDER BY id")
     assert cur.fetchall() == [(1, DT(2023, 11, 14, 22, 15, 0, 250000)), (2, DT(2020, 1, 1))]
+
+
+def test_update_and_delete_with_order_by_and_limit(cluster):
+    cur = cluster.connect(autocommit=True).cursor()
+    cur.execute("CREATE TABLE q (id INT PRIMARY KEY, v INT)")
+    cur.execute("INSERT INTO q VALUES (1, 1), (2, 2), (3, 3), (4, 4)")
+    assert cur.execute("UPDATE q SET v = 0 ORDER BY id DESC LIMIT 2") == 2
+    assert cur.execute("DELETE FROM q WHERE v > %s ORDER BY id LIMIT 1", (0,)) == 1
+    assert cur.execute("UPDATE q SET id = id + 10 ORDER BY id DESC LIMIT 1") == 1
+    cur.execute("SELECT id, v FROM q ORDER BY id")
+    assert cur.fetchall() == [(2, 2), (3, 0), (14, 0)]
