@@ -39,6 +39,9 @@ def plan(front: FrontEnd, statement: exp.Expression, placeholders: Placeholders)
                     refused_on_reader=True)
     if isinstance(statement, exp.Create) and kind == "TABLE":
         return _create_table(front, statement, placeholders)
+    if isinstance(statement, exp.Create) and kind == "INDEX" and isinstance(statement.this, exp.Index) \
+            and statement.this.this is None:
+        _name_index(statement.this)
     if isinstance(statement, exp.Drop) and kind == "TABLE":
         # sqlglot keeps the dropped tables in "tables" (newer) or in this/expressions (older).
         targets = [statement.this, *(statement.args.get("tables") or []), *statement.expressions]
@@ -89,6 +92,24 @@ def _create_table(front: FrontEnd, statement: exp.Create, placeholders: Placehol
     effect = ("create_as", table) if statement.expression is not None else ("create", table)
     return Plan(Kind.DDL, statement.sql(dialect="duckdb"), placeholders, verb="CREATE TABLE", table=table,
                 before=tuple(before), sequences=tuple(sequences), ddl_effect=effect)
+
+
+def _name_index(index: exp.Index) -> None:
+    """PostgreSQL's name for CREATE INDEX ON t (...) without one: t_<columns>_idx (DuckDB needs a name)."""
+    table = index.args.get("table")
+    params = index.args.get("params")
+    columns = params.args.get("columns") if params is not None else None
+    parts = []
+    for item in columns or []:
+        column = item.this if isinstance(item, exp.Ordered) else item
+        if isinstance(column, exp.Column):
+            parts.append(column.name)
+        elif isinstance(column, exp.Func):  # an expression is named after its function: lower(x) -> lower
+            parts.append((column.name if isinstance(column, exp.Anonymous) else column.sql_names()[0]).lower())
+        else:
+            parts.append("expr")
+    name = "_".join([table.name if table is not None else "index", *parts, "idx"])
+    index.set("this", exp.to_identifier(name[:63]))  # PostgreSQL's NAMEDATALEN
 
 
 def _auto_increment(column: exp.ColumnDef, table: TableName) -> str | None:

@@ -816,3 +816,12 @@ def test_sqlalchemy_inspector_end_to_end(cluster):
     assert [i["name"] for i in inspector.get_indexes("books")] == ["books_author_id_title_key", "books_isbn_idx"]
     assert [u["column_names"] for u in inspector.get_unique_constraints("books")] == [["author_id", "title"]]
     engine.dispose()
+
+
+def test_create_index_without_a_name_gets_postgresqls_name():
+    with al.Cluster("aurora-postgresql") as c:
+        cursor = c.connect(autocommit=True).cursor()
+        cursor.execute("CREATE TABLE u (id INT PRIMARY KEY, email TEXT, name TEXT)")
+        cursor.execute("CREATE INDEX ON u (email, lower(name))")
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'u' ORDER BY 1")
+        assert cursor.fetchall() == [("u_email_lower_idx",), ("u_pkey",)]
