@@ -20,6 +20,7 @@ from .dbapi.exceptions import (
     Warning,
 )
 from .dbapi import exceptions as errors
+from .dbapi.transaction import Rollback, Transaction
 from . import rows
 from .dbapi.types import (
     BINARY,
@@ -70,6 +71,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Binary", "Cluster", "Connection", "Cursor", "DataError",
     "DatabaseError", "Date", "DateFromTicks", "Error", "IntegrityError", "InterfaceError", "InternalError",
-    "NotSupportedError", "OperationalError", "ProgrammingError", "Time", "TimeFromTicks", "Timestamp",
-    "TimestampFromTicks", "Warning", "apilevel", "connect", "errors", "paramstyle", "rows", "threadsafety",
+    "NotSupportedError", "OperationalError", "ProgrammingError", "Rollback", "Time", "TimeFromTicks", "Timestamp",
+    "TimestampFromTicks", "Transaction", "Warning", "apilevel", "connect", "errors", "paramstyle", "rows", "threadsafety",
 ]

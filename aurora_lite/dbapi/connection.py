@@ -12,6 +12,7 @@ from . import exceptions
 from .cursor import Cursor
 from .exceptions import InterfaceError, ProgrammingError
 from .rows import RowFactory
+from .transaction import Transaction
 
 if TYPE_CHECKING:
     from ..engine.instance import Instance
@@ -65,6 +66,28 @@ class Connection:
         """A new cursor; its rows are tuples unless a row factory (dbapi/rows.py) says otherwise."""
         self._check_open()
         return Cursor(self, row_factory if row_factory is not None else self.row_factory)
+
+    def execute(self, query: str, params: Any = None) -> Cursor:
+        """psycopg 3's shortcut: a new cursor that has executed query."""
+        cursor = self.cursor()
+        cursor.execute(query, params)
+        return cursor
+
+    def transaction(self, savepoint_name: str | None = None, force_rollback: bool = False) -> Transaction:
+        """psycopg 3's transaction block (dbapi/transaction.py): ``with connection.transaction(): ...``."""
+        self._check_open()
+        return Transaction(self, savepoint_name, force_rollback)
+
+    def begin(self) -> None:
+        """PyMySQL's begin(): start a transaction (committing an open one, as MySQL does)."""
+        self.cursor().execute("BEGIN")
+
+    def ping(self, reconnect: bool = False) -> None:
+        """PyMySQL's ping(): raise if the connection or its instance is gone (reconnect is not possible)."""
+        self._check_open()
+        if self._session.lost:
+            raise self._instance.connection_lost(self._session.lost)
+        self._instance.check_available()
 
     def commit(self) -> None:
         """Commit the current transaction; returns once it is durable (VDL reached its commit LSN)."""
