@@ -120,6 +120,10 @@ class Connection:
         """Whether each statement commits on its own."""
         return self._session.autocommit
 
+    def get_autocommit(self) -> bool:
+        """PyMySQL's spelling of the autocommit property."""
+        return self._session.autocommit
+
     @autocommit.setter
     def autocommit(self, value: bool) -> None:
         with self._lock:

@@ -58,3 +58,12 @@ def test_begin_and_ping(cluster):
     connection.close()
     with pytest.raises(al.InterfaceError):
         connection.ping()
+
+
+
+def test_pymysql_reads_autocommit_with_get_autocommit():
+    with al.Cluster("aurora-mysql") as cluster:
+        connection = cluster.connect()
+        assert connection.get_autocommit() is False
+        connection.autocommit = True
+        assert connection.get_autocommit() is True
