@@ -33,6 +33,9 @@ _POSTGRES_TYPE = re.compile(r"(character varying|character)\((\d+)\)")
 _MYSQL_TYPE = re.compile(r"(varchar|char)\((\d+)\)", re.I)
 
 
+_FEW_ROWS = 16
+
+
 @attrs.frozen
 class DeclaredLength:
     """A string column's declared maximum length, and its type as the engine spells it."""
@@ -93,6 +96,10 @@ def too_long(rows: pa.Table, lengths: tuple[DeclaredLength, ...], dialect: str) 
         values = rows.column(declared.column)
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             continue
+        if rows.num_rows <= _FEW_ROWS:
+            # A few values are checked faster in Python than by three Arrow kernels (~18 µs).
+            if all(value is None or len(value) <= declared.length for value in values.to_pylist()):
+                continue
         over = pc.greater(pc.utf8_length(values), declared.length)
         if not pc.any(over).as_py():
             continue
