@@ -5,6 +5,7 @@ import datetime
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
+from ..dbapi.exceptions import ProgrammingError
 from ..storage.records import RecordKind, decode_commit_time
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ def as_timestamp(value: float | datetime.datetime) -> float:
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
         return value.timestamp()
-    return float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ProgrammingError(f"a point in time is a datetime or POSIX seconds, not {value!r}")
 
 
 def as_datetime(seconds: float) -> datetime.datetime:

@@ -337,6 +337,9 @@ def _primary_message(text: str) -> str:
     return re.sub(r"^[A-Za-z ]+ Error: ", "", first_line)
 
 
+_UNADAPTABLE = re.compile(r"Unable to transform python value of type '<class '([\w.]+)'>'")
+
+
 def translate_duckdb_error(exc: BaseException, dialect: str, *, statement_kind: str | None = None,
                            table: str | None = None, db_name: str = "aurora") -> Error:
     """Return the aurora_lite error the cluster's engine would raise for a DuckDB exception."""
@@ -371,6 +374,10 @@ def _translate_by_class(exc: BaseException, primary: str, dialect: str) -> Error
     if isinstance(exc, duckdb.InvalidInputException) and "Values were not provided" in primary:
         # A client-side mistake: psycopg and PyMySQL raise it before the server sees the query.
         return ProgrammingError(primary)
+    unadaptable = _UNADAPTABLE.search(primary)
+    if unadaptable:
+        # Also a client-side mistake: psycopg's "cannot adapt type" before anything is sent.
+        return ProgrammingError(f"cannot adapt type {unadaptable.group(1)!r} to a query parameter")
     sqlstate, errno = "XX000", 1105
     for duckdb_class, fallback_sqlstate, fallback_errno in _FALLBACKS:
         if isinstance(exc, duckdb_class):

@@ -153,7 +153,8 @@ def _assert_unchanged(source: al.Cluster, expected: dict, vdl: int, snapshots: l
     assert read_state(source) == expected
 
 
-@pytest.mark.parametrize("case", ["before-creation", "future", "both-time-and-lsn", "lsn-above-vdl", "negative-lsn"])
+@pytest.mark.parametrize("case", ["before-creation", "future", "both-time-and-lsn", "lsn-above-vdl", "negative-lsn",
+                                  "not-a-time"])
 def test_points_outside_the_window_raise_and_change_nothing(engine: str, clock: ManualClock, track, tmp_path,
                                                             case: str) -> None:
     source = track(al.Cluster(engine, clock=clock))
@@ -168,11 +169,12 @@ def test_points_outside_the_window_raise_and_change_nothing(engine: str, clock: 
         "both-time-and-lsn": {"time": history.times[3], "lsn": history.commits[3].lsn},
         "lsn-above-vdl": {"lsn": vdl + 1},
         "negative-lsn": {"lsn": -1},
+        "not-a-time": {"time": "yesterday"},
     }[case]
     with pytest.raises(al.ProgrammingError) as info:
         source.restore_to_point_in_time(**kwargs, name="bad", path=target)
     assert str(info.value), "the error must say what is wrong"
-    if "time" in kwargs and "lsn" not in kwargs:
+    if "time" in kwargs and "lsn" not in kwargs and case != "not-a-time":
         assert "outside the restorable window" in str(info.value)
     assert not target.exists(), "a refused restore must not create its directory"
     _assert_unchanged(source, expected, vdl, snapshots)

@@ -1042,3 +1042,10 @@ def test_mysql_ddl_commits_implicitly(cluster, conn, cur):
     conn.rollback()
     assert [r[1] for r in committed(cluster)] == ["apple", "pear", "plum", "fig"]
     assert committed(cluster, "SELECT a FROM extra") == []
+
+
+def test_a_parameter_of_no_sql_type_is_a_programming_error(cluster):
+    # psycopg: "cannot adapt type 'object' ..." before anything reaches the server.
+    cur = cluster.connect().cursor()
+    with pytest.raises(al.ProgrammingError, match="cannot adapt type 'object'"):
+        cur.execute("SELECT %s", (object(),))
