@@ -289,12 +289,16 @@ class Session:
             kind = RecordKind.ROW_DELETE if plan.kind is Kind.DELETE else \
                 RecordKind.ROW_INSERT if plan.inserts_only else RecordKind.ROW_UPSERT
             self._capture(info, kind, images)
-        lastrowid = None
+        lastrowid, rowcount = None, images.num_rows
         if plan.kind is Kind.INSERT and info.sequences and images.num_rows:
-            lastrowid = self._note_sequences(info, images, counter)
+            lastrowid, generated = self._note_sequences(info, images, counter)
+            if counter is not None and not plan.inserts_only:
+                # MySQL's affected rows count a row an upsert updated twice; a row whose id this
+                # statement did not generate was there before (an updated one keeps its id).
+                rowcount = 2 * images.num_rows - generated
         if plan.user_columns < 0:
-            return Result(None, [], images.num_rows, lastrowid)
-        return Result(tuple(description[:user]), user_rows, images.num_rows, lastrowid)
+            return Result(None, [], rowcount, lastrowid)
+        return Result(tuple(description[:user]), user_rows, rowcount, lastrowid)
 
     def _strict(self) -> bool:
         """MySQL: a strict sql_mode (the default) turns data truncation into an error."""
@@ -332,10 +336,11 @@ class Session:
             "AND schema_name = ? AND sequence_name = ?", [info.name.schema, sequence]).fetchall()
         return row[0][0] if row else None
 
-    def _note_sequences(self, info: TableInfo, images: pa.Table, counter: int | None = None) -> int | None:
+    def _note_sequences(self, info: TableInfo, images: pa.Table, counter: int | None = None) -> tuple[int | None, int]:
+        """Log the sequences' new states; (lastrowid, how many ids MySQL's counter generated)."""
         import pyarrow.compute as pc
 
-        first = None
+        first, generated_count = None, 0
         names = {name.lower(): name for name in images.column_names}
         for column, sequence in info.sequences:
             # Volumes written before the fix hold the column name lower-cased (AlbumId -> albumid).
@@ -357,6 +362,7 @@ class Session:
                     # (mysql_insert_id) is that id, or else the last explicit one.
                     ids = [v for v in values.to_pylist() if v is not None]
                     generated = [v for v in ids if (counter or 0) < v <= (current or 0)]
+                    generated_count = len(generated)
                     if generated:
                         self.last_insert_id = generated[0]
                     first = generated[0] if generated else ids[-1]
@@ -364,7 +370,7 @@ class Session:
             if first is None:
                 first = values[0].as_py()
                 self.last_insert_id = first
-        return first
+        return first, generated_count
 
     def _truncate(self, plan: Plan) -> Result:
         info = self.table(plan.table)

@@ -1193,3 +1193,11 @@ def test_update_and_delete_with_order_by_and_limit(cluster):
     assert cur.execute("UPDATE q SET id = id + 10 ORDER BY id DESC LIMIT 1") == 1
     cur.execute("SELECT id, v FROM q ORDER BY id")
     assert cur.fetchall() == [(2, 2), (3, 0), (14, 0)]
+
+
+def test_an_upsert_that_updates_counts_two_affected_rows(users):
+    # PyMySQL's rowcount is MySQL's affected rows: 1 per inserted row, 2 per updated one.
+    cur, _ = users
+    assert cur.execute("INSERT INTO users (email) VALUES ('c@x') ON DUPLICATE KEY UPDATE hits = hits + 1") == 1
+    assert cur.execute("INSERT INTO users (email) VALUES ('c@x') ON DUPLICATE KEY UPDATE hits = hits + 1") == 2
+    assert cur.execute("INSERT INTO users (email) VALUES ('a@x'), ('d@x') ON DUPLICATE KEY UPDATE hits = 5") == 3
