@@ -30,8 +30,15 @@ from ..storage.errors import QuorumUnavailableError, StorageError
 from ..storage.records import RecordKind, RedoRecord
 from . import duck
 from .apply import apply_ddl, load_table
+from .catalog import (
+    CATALOG_PAGE,
+    CATALOG_PAGES,
+    Catalog,
+    DdlChange,
+    TableInfo,
+    decode_sequence,
+)
 from .declared_lengths import DeclaredLength, declared_lengths
-from .catalog import CATALOG_PAGE, CATALOG_PAGES, Catalog, DdlChange, TableInfo, decode_sequence
 from .replica import CommitTimes, Follower
 from .session import Session
 

@@ -85,7 +85,7 @@ def _create_table(front: FrontEnd, statement: exp.Create, placeholders: Placehol
                 continue
             sequence = _auto_increment(column, table)
             if sequence is not None:
-                # MINVALUE 0: MySQL's TRUNCATE TABLE sets it back to start - 1 (engine/session.py).
+                # MINVALUE 0: MySQL's TRUNCATE TABLE sets it back to start - 1 (engine/sequences.py).
                 floor = " MINVALUE 0" if front.dialect == "mysql" and start >= 1 else ""
                 before.append(f'CREATE SEQUENCE IF NOT EXISTS "{table.schema}"."{sequence}" START WITH {start}{floor}')
                 sequences.append((column.name, sequence))  # as DuckDB spells it in row images

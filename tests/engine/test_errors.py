@@ -389,7 +389,7 @@ def test_concurrent_insert_of_same_key(engine):
 def test_a_bug_surfaces_as_an_internal_error_and_loses_the_transaction(engine, monkeypatch):
     # Not a client mistake: whatever Python error an aurora_lite bug raises mid-statement, the
     # client sees the server's internal error (XX000 / 1105), and the half-run transaction is gone.
-    from aurora_lite.engine.session import Session
+    from aurora_lite.engine import row_capture
 
     with al.Cluster(engine) as cluster:
         connection = cluster.connect()
@@ -401,7 +401,7 @@ def test_a_bug_surfaces_as_an_internal_error_and_loses_the_transaction(engine, m
         def broken(*args, **kwargs):
             raise KeyError("injected")
 
-        monkeypatch.setattr(Session, "_fetch_returned", broken)
+        monkeypatch.setattr(row_capture, "fetch_returned", broken)
         with pytest.raises(al.Error) as info:
             cursor.execute("INSERT INTO t VALUES (2)")
         monkeypatch.undo()

@@ -42,7 +42,7 @@ def written_select_items(text: str) -> list[str] | None:
     while start < len(tokens) and tokens[start].text.upper() in _MODIFIERS:
         start += 1
     items: list[str] = []
-    first = None
+    first = last = None
     depth = 0
     for token in tokens[start:]:
         kind = token.token_type

@@ -20,7 +20,7 @@ from sqlglot.errors import ParseError
 from .. import session_functions
 from .common import call
 
-_ON_UPDATE = re.compile(r"on update CURRENT_TIMESTAMP(?:\((\d)\))?", re.I)
+_ON_UPDATE = re.compile(r"on update CURRENT_TIMESTAMP(?:\((\d)\))?", re.IGNORECASE)
 
 
 def on_update_columns(columns: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
