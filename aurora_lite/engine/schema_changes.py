@@ -40,33 +40,21 @@ def run_ddl(session: Session, plan: Plan, params: list[Any]) -> Result:
     change = DdlChange(statements, effect)
     session._changes.append((len(session._redo), change))
     session._redo.append(RedoRecord(CATALOG_PAGE, RecordKind.DDL, change.encode()))
-    if effect is not None and effect[0] == "create":
+    Overlay(session).apply(change)  # this transaction's own catalog sees the change at once
+    if effect is not None and effect[0] == "create" and plan.ddl_effect[0] == "create_as":
         info = effect[1]
-        session._tables[info.name] = info
-        if plan.ddl_effect[0] == "create_as":
-            rows = session.cursor.execute(f"SELECT * FROM {info.name.sql()}").to_arrow_table()
-            if rows.num_rows:
-                row_capture.capture(session, info, RecordKind.ROW_UPSERT, rows)
-            return Result(None, [], rows.num_rows)
-    elif effect is not None and effect[0] == "drop":
-        for name in effect[1]:
-            session._tables[name] = None
-    elif effect is not None and effect[0] == "rename":
-        info = session._tables.get(effect[1]) or session.instance.catalog.get(effect[1])
-        session._tables[effect[1]] = None
-        if info is not None:
-            session._tables[effect[2]] = attrs.evolve(info, name=effect[2])
-    elif effect is not None and effect[0] == "key":
-        info = session._tables.get(effect[1]) or session.instance.catalog.get(effect[1])
-        if info is not None:
-            info = attrs.evolve(info, key=effect[2])
-            session._tables[effect[1]] = info
-            # ALTER may add, drop, rename or retype columns: rewrite the table's rows (as a
-            # database rewrites a table) so no row image of the old shape meets the new one.
-            rows = session.cursor.execute(f"SELECT * FROM {info.name.sql()}").to_arrow_table()
-            session._redo.append(RedoRecord(info.page, RecordKind.TRUNCATE, b""))
-            if rows.num_rows:
-                row_capture.capture(session, info, RecordKind.ROW_UPSERT, rows)
+        rows = session.cursor.execute(f"SELECT * FROM {info.name.sql()}").to_arrow_table()
+        if rows.num_rows:
+            row_capture.capture(session, info, RecordKind.ROW_UPSERT, rows)
+        return Result(None, [], rows.num_rows)
+    if effect is not None and effect[0] == "key" and session._tables.get(effect[1]) is not None:
+        info = session._tables[effect[1]]
+        # ALTER may add, drop, rename or retype columns: rewrite the table's rows (as a
+        # database rewrites a table) so no row image of the old shape meets the new one.
+        rows = session.cursor.execute(f"SELECT * FROM {info.name.sql()}").to_arrow_table()
+        session._redo.append(RedoRecord(info.page, RecordKind.TRUNCATE, b""))
+        if rows.num_rows:
+            row_capture.capture(session, info, RecordKind.ROW_UPSERT, rows)
     return Result(None, [], -1)
 
 
@@ -109,7 +97,7 @@ def truncate(session: Session, plan: Plan) -> Result:
 
 
 class Overlay:
-    """The catalog a restored transaction replays DDL into: the session's own overlay."""
+    """The session's own catalog overlay, which DDL (run or replayed by a restored transaction) changes."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
