@@ -21,7 +21,9 @@ to keep the figures). Figures are medians over the runs (2-core noisy machines).
    Each run builds a fresh cluster: 100k rows through executemany, 2 readers,
    wait_for_replicas, then the failover.
 3. A new reader joining a 1M-row database: wall time of add_reader(), which
-   rebuilds the reader's DuckDB cache from the volume and starts it following.
+   rebuilds the reader's DuckDB cache from the volume and starts it following;
+   then one more join while a thread commits single-row INSERTs, with the
+   latency of the commits made during it (a join must not stall the writer).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -158,9 +161,38 @@ def reader_join(engine: str, *, rows: int, runs: int) -> list[dict]:
             assert cursor.fetchall() == [(rows,)]
             out.append({"engine": engine, "rows": rows, "join_ms": ms(joined)})
             cluster.remove_instance(reader.identifier)
+        out.append(_commits_during_a_join(cluster, engine, rows))
     finally:
         cluster.close()
     return out
+
+
+def _commits_during_a_join(cluster: al.Cluster, engine: str, rows: int) -> dict:
+    """One more join while a thread commits single-row INSERTs: how long those commits took meanwhile."""
+    stop, latencies = threading.Event(), []
+
+    def commit_loop() -> None:
+        cursor = cluster.connect(autocommit=True).cursor()
+        key = 10 ** 9
+        while not stop.is_set():
+            began = time.perf_counter()
+            cursor.execute("INSERT INTO big (id, name, qty) VALUES (%s, %s, %s)", (key, "during", 0))
+            latencies.append((began, time.perf_counter() - began))
+            key += 1
+
+    writer = threading.Thread(target=commit_loop)
+    writer.start()
+    while not latencies:  # the writer is committing before the join starts
+        writer.join(0.001)
+    started = time.perf_counter()
+    reader = cluster.add_reader("joiner-busy")
+    ended = time.perf_counter()
+    stop.set()
+    writer.join()
+    cluster.remove_instance(reader.identifier)
+    during = [seconds for began, seconds in latencies if started <= began <= ended]
+    return {"engine": engine, "rows": rows, "busy_join_ms": ms(ended - started), "commits_during": len(during),
+            "commit_p50_ms": ms(percentile(during, 50)), "commit_max_ms": ms(max(during, default=0.0))}
 
 
 # ---------------------------------------------------------------- report
@@ -222,10 +254,13 @@ def main() -> None:
     if "join" in args.only:
         print(f"\n## a new reader joins a {args.join_rows}-row database (add_reader wall time)")
         for engine in args.engines:
-            runs = reader_join(engine, rows=args.join_rows, runs=args.runs)
+            *runs, busy = reader_join(engine, rows=args.join_rows, runs=args.runs)
             print(f"  {engine:18s} runs (ms): " + ", ".join(f"{r['join_ms']:.0f}" for r in runs))
             print(f"  {engine:18s} MEDIAN: {median_of(runs, 'join_ms')} ms")
-            report.setdefault("join", []).extend(runs)
+            print(f"  {engine:18s} with a writer committing meanwhile: join {busy['busy_join_ms']:.0f} ms, "
+                  f"{busy['commits_during']} commits during it, commit p50 {busy['commit_p50_ms']:.2f} ms, "
+                  f"max {busy['commit_max_ms']:.2f} ms")
+            report.setdefault("join", []).extend([*runs, busy])
     print(f"\n# load average {os.getloadavg()[0]:.1f} at the end")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
