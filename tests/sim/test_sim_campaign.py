@@ -82,7 +82,7 @@ def test_the_command_line_reruns_one_seed() -> None:
 @pytest.mark.slow
 def test_long_campaign_finds_no_violation(request: pytest.FixtureRequest) -> None:
     if "slow" not in (request.config.getoption("-m") or "") and not os.environ.get("AURORA_LITE_SIM_LONG"):
-        pytest.skip("the long mode (5,000 seeds, ~45 min on 2 cores) runs with -m slow or AURORA_LITE_SIM_LONG=1")
+        pytest.skip("the long mode (5,000 seeds, ~55 min on 2 cores) runs with -m slow or AURORA_LITE_SIM_LONG=1")
     campaign = run_parallel(range(1, LONG_SEEDS + 1), jobs=JOBS, long=True)
     print(campaign.summary())
     assert not campaign.failures, _report(campaign)
