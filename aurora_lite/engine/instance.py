@@ -39,6 +39,7 @@ from .catalog import (
     decode_sequence,
 )
 from .declared_lengths import DeclaredLength, declared_lengths
+from .named_locks import NamedLocks
 from .replica import CommitTimes, Follower
 from .session import Session
 
@@ -87,6 +88,7 @@ class Instance:
         # refuses a writer from an older epoch, and decides its commits a recovery overtook.
         self.volume_epoch: int | None = None
         self.commit_lock = threading.Lock()
+        self.named_locks = NamedLocks()  # pg_advisory_lock(), GET_LOCK(): per instance, as on Aurora
         self.apply_lock = threading.Lock()  # a reader's follower vs. its promotion
         self.commit_times = commit_times or CommitTimes()
         self.follower: Follower | None = None

@@ -271,6 +271,7 @@ class Session:
             pass  # DuckDB already ended a transaction it could not continue
 
     def _reset(self) -> None:
+        self.instance.named_locks.end_transaction(self)  # pg_advisory_xact_lock ends with it
         self.in_transaction = self.explicit = self.aborted = self._settled = False
         self._redo = []
         self._changes = []
@@ -421,6 +422,7 @@ class Session:
         """The instance dropped this session: forget the transaction; the client hears of it on next use."""
         self.lost = reason
         self._reset()
+        self.instance.named_locks.release_all(self)
         try:
             self.cursor.close()
         except duckdb.Error:
@@ -434,6 +436,7 @@ class Session:
             self.rollback()
         finally:
             self.closed = True
+            self.instance.named_locks.release_all(self)
             if not self.lost:
                 self.cursor.close()
 

@@ -20,6 +20,7 @@ from . import aurora as _aurora  # noqa: F401  (registers Aurora's functions and
 from . import postgres as _postgres  # noqa: F401  (registers PostgreSQL emulation)
 from . import mysql as _mysql  # noqa: F401  (registers MySQL emulation)
 from . import ddl, emulation, session_functions
+from . import named_locks as _named_locks  # noqa: F401  (registers the lock functions of both dialects)
 from .mysql.schema import rename_table_as_alter
 from .params import Placeholders, convert
 from .plan import Kind, Plan, TableName
