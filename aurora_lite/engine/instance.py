@@ -99,7 +99,7 @@ class Instance:
         self.catalog_version = 0  # moves on every committed catalog change (keys cached schemas)
         self._image_schemas: dict[tuple[int, int], pa.Schema | None] = {}
         self._declared_lengths: dict[tuple[int, int], tuple[DeclaredLength, ...]] = {}
-        self._mysql_insert_sql: dict[tuple[str, int, int], str] = {}
+        self._mysql_insert_sql: dict[tuple[str, int, int, bool], str] = {}
         self._mysql_update_sql: dict[tuple[str, str, int, int], tuple[str, frozenset[str]]] = {}
         self.commit_latency_s_total = 0.0
 
@@ -252,16 +252,17 @@ class Instance:
         return found
 
     def mysql_insert_sql(self, cursor: duckdb.DuckDBPyConnection, sql: str, info: TableInfo,
-                         overlay: dict[TableName, TableInfo | None]) -> str:
+                         overlay: dict[TableName, TableInfo | None], *, zero_generates: bool = True) -> str:
         """MySQL: the INSERT `sql` as this table needs it (AUTO_INCREMENT from NULL or 0; upsert conflict target)."""
-        key = (sql, info.table_id, self.catalog_version)
+        key = (sql, info.table_id, self.catalog_version, zero_generates)
         if info.name not in overlay and key in self._mysql_insert_sql:
             return self._mysql_insert_sql[key]
         names = [d[0] for d in cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").description]
         rewritten = sql
         if info.sequences:
             column, sequence = info.sequences[0]
-            rewritten = generate_on_null_or_zero(rewritten, column, f"{info.name.schema}.{sequence}", names)
+            rewritten = generate_on_null_or_zero(rewritten, column, f"{info.name.schema}.{sequence}", names,
+                                                 zero_generates=zero_generates)
         if "ON CONFLICT" in rewritten or "OR REPLACE" in rewritten:
             unique_keys = [row[0] for row in cursor.execute(
                 "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = current_database() "

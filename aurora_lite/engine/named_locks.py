@@ -68,12 +68,12 @@ class NamedLocks:
                     del self._transaction[(owner, key)]
                     self._drop(session, key, times)
 
-    def release_all(self, session: Any, *, session_level_only: bool = False) -> int:
-        """The session's locks go (only its session-level ones: pg_advisory_unlock_all); how many were held."""
+    def release_all(self, session: Any, *, session_level_only: bool = False, kind: str | None = None) -> int:
+        """The session's locks go (only session-level ones; only keys (kind, ...)); how many were held."""
         with self._cond:
             released = 0
             for (owner, key), times in list(self._count.items()):
-                if owner is not session:
+                if owner is not session or kind is not None and key[0] != kind:
                     continue
                 if session_level_only:
                     times -= self._transaction[(session, key)]

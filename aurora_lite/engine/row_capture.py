@@ -45,7 +45,9 @@ def run_dml(session: Session, plan: Plan, params: list[Any]) -> Result:
     sql = plan.sql
     if session.front.dialect == "mysql" and plan.kind is not Kind.DELETE:
         if plan.kind is Kind.INSERT and (info.sequences or not plan.inserts_only):
-            sql = session.instance.mysql_insert_sql(session.cursor, sql, info, session._tables)
+            zero_generates = "NO_AUTO_VALUE_ON_ZERO" not in (session.settings.get("sql_mode") or "")
+            sql = session.instance.mysql_insert_sql(session.cursor, sql, info, session._tables,
+                                                    zero_generates=zero_generates)
         if not plan.inserts_only:  # UPDATE, or an upsert's update: ON UPDATE CURRENT_TIMESTAMP
             sql, functions = session.instance.mysql_update_sql(session, sql, info, session._tables)
             if functions:

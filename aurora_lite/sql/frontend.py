@@ -21,7 +21,7 @@ from . import postgres as _postgres  # noqa: F401  (registers PostgreSQL emulati
 from . import mysql as _mysql  # noqa: F401  (registers MySQL emulation)
 from . import ddl, emulation, session_functions
 from . import named_locks as _named_locks  # noqa: F401  (registers the lock functions of both dialects)
-from .mysql.schema import rename_table_as_alter
+from .mysql.schema import executable_comments, rename_table_as_alter
 from .params import Placeholders, convert
 from .plan import Kind, Plan, TableName
 
@@ -44,6 +44,7 @@ _TXN = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _REPLACE = re.compile(r"^\s*REPLACE\b", re.I)
+_COMMENT = re.compile(r"/\*|--\s|#")
 _WRITE_VERBS = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|CREATE|DROP|ALTER|TRUNCATE|GRANT|REVOKE)\b", re.I)
 
 
@@ -80,6 +81,8 @@ class FrontEnd:
     def _plan(self, sql: str, has_params: bool) -> tuple[Plan, ...]:
         self.parses += 1
         placeholders = convert(sql) if has_params else Placeholders(sql, None, 0)
+        if self.dialect == "mysql" and "/*!" in placeholders.sql:
+            placeholders = attrs.evolve(placeholders, sql=executable_comments(placeholders.sql))
         text = placeholders.sql
         txn = _TXN.match(text)
         if txn:
@@ -97,6 +100,9 @@ class FrontEnd:
         if replace and isinstance(statements[0], exp.Insert):
             statements[0].set("alternative", "REPLACE")  # DuckDB: INSERT OR REPLACE
         if not statements:
+            if self.dialect == "mysql" and _COMMENT.search(sql):
+                # MySQL answers a text of comments only (say /*!90000 ... */ on an older server) with OK.
+                return (Plan(Kind.SESSION, "", placeholders, verb="SELECT"),)
             raise self.error("42601", 1065, "Query was empty" if self.dialect == "mysql" else "empty query")
         if len(statements) == 1:
             return (self._statement_plan(statements[0], placeholders),)

@@ -1,4 +1,4 @@
-"""SQL for application locks: PostgreSQL's pg_advisory_* functions, MySQL's GET_LOCK() family.
+"""SQL for application locks: PostgreSQL's pg_advisory_* functions, MySQL's GET_LOCK() family and LOCK TABLES.
 
 Migration tools and job runners take them as a statement of their own
 (``SELECT pg_advisory_lock(42)``, ``SELECT GET_LOCK('migrations', 10)``); such a
@@ -6,6 +6,10 @@ statement is answered here from the instance's lock table (engine/named_locks.py
 with the server's result: void (None) / booleans for PostgreSQL, 1 / 0 / NULL
 for MySQL, in a column named as the server names it. The function called
 inside a larger query is not supported (DuckDB has no such function).
+
+MySQL's ``LOCK TABLES`` takes one such lock per table (READ locks are exclusive
+here too) until ``UNLOCK TABLES`` or the session's end; it excludes other
+sessions' LOCK TABLES, not their plain statements.
 """
 from __future__ import annotations
 
@@ -100,6 +104,48 @@ def _mysql(session: Any, name: str, values: list[Any]) -> Any:
     return None if holder is None else connection_id(holder)  # is_used_lock
 
 
+_LOCK_TABLES = re.compile(r"^\s*LOCK\s+TABLES?\s+(?P<list>.+?)\s*;?\s*$", re.I | re.S)
+_UNLOCK_TABLES = re.compile(r"^\s*UNLOCK\s+TABLES?\s*;?\s*$", re.I)
+_LOCKED_TABLE = re.compile(r"^\s*(?P<name>`[^`]+`|[\w$]+)(?:\.(?P<table>`[^`]+`|[\w$]+))?(?:\s+(?:AS\s+)?(?!READ\b|WRITE\b|"
+                           r"LOW_PRIORITY\b)[\w$`]+)?\s+(?:READ(?:\s+LOCAL)?|(?:LOW_PRIORITY\s+)?WRITE)\s*$", re.I)
+
+
+def _table_lock_hook(front: FrontEnd, text: str, placeholders: Placeholders) -> Plan | None:
+    """MySQL LOCK TABLES t READ|WRITE, ... / UNLOCK TABLES (mysqldump wraps its INSERTs in them)."""
+    if _UNLOCK_TABLES.match(text):
+        return Plan(Kind.SESSION, "", placeholders, verb="UNLOCK TABLES", emulate=_unlock_tables)
+    match = _LOCK_TABLES.match(text)
+    if match is None:
+        return None
+    tables = []
+    for item in match.group("list").split(","):
+        locked = _LOCKED_TABLE.match(item)
+        if locked is None:
+            return None  # the parser reports the syntax error
+        tables.append((locked.group("table") or locked.group("name")).strip("`").lower())
+    return Plan(Kind.SESSION, "", placeholders, verb="LOCK TABLES", emulate=_lock_tables(tuple(tables)))
+
+
+def _lock_tables(tables: tuple[str, ...]) -> Any:
+    def run(session: Any, params: list[Any], plan: Plan) -> None:
+        # MySQL: LOCK TABLES commits the open transaction and gives up the session's table locks first.
+        session.commit()
+        locks = session.instance.named_locks
+        locks.release_all(session, kind="table")
+        for table in sorted(set(tables)):  # one order for every session: no deadlock between them
+            if not locks.acquire(session, ("table", table)):
+                raise session.instance.connection_lost(session.lost or "the session ended while it waited for a lock")
+    return run
+
+
+def _unlock_tables(session: Any, params: list[Any], plan: Plan) -> None:
+    locks = session.instance.named_locks
+    if locks.release_all(session, kind="table"):
+        session.commit()  # MySQL: UNLOCK TABLES commits when tables were locked
+
+
 for _dialect in ("postgres", "mysql"):
     if _hook not in emulation.PRE_PARSE[_dialect]:
         emulation.PRE_PARSE[_dialect].insert(0, _hook)
+if _table_lock_hook not in emulation.PRE_PARSE["mysql"]:
+    emulation.PRE_PARSE["mysql"].insert(0, _table_lock_hook)

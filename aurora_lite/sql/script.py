@@ -179,6 +179,8 @@ def _comment(text: str, i: int, mysql: bool) -> tuple[int, bool] | None:
 
     A line comment is closed by the end of the text as well as by a newline.
     """
+    if mysql and text.startswith("/*!", i):
+        return None  # an executable comment (mysqldump's /*!40101 SET ... */): part of the statement
     if text.startswith("/*", i):
         if mysql:
             end = text.find("*/", i + 2)

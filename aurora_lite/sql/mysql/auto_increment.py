@@ -17,8 +17,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 
-def generate_on_null_or_zero(sql: str, column: str, sequence: str, table_columns: Sequence[str]) -> str:
-    """The DuckDB INSERT `sql` with NULL or 0 given for `column` replaced by nextval(`sequence`)."""
+def generate_on_null_or_zero(sql: str, column: str, sequence: str, table_columns: Sequence[str], *,
+                             zero_generates: bool = True) -> str:
+    """The DuckDB INSERT `sql` with NULL (or 0, unless sql_mode has NO_AUTO_VALUE_ON_ZERO) for `column` generated."""
     try:
         statement = sqlglot.parse_one(sql, read="duckdb")
     except ParseError:
@@ -33,7 +34,8 @@ def generate_on_null_or_zero(sql: str, column: str, sequence: str, table_columns
     position = lowered.index(column.lower())
 
     def generated(value: exp.Expression) -> exp.Expression:
-        return exp.Coalesce(this=exp.Nullif(this=value, expression=exp.Literal.number(0)),
+        given = exp.Nullif(this=value, expression=exp.Literal.number(0)) if zero_generates else value
+        return exp.Coalesce(this=given,
                             expressions=[exp.Anonymous(this="nextval", expressions=[exp.Literal.string(sequence)])])
 
     source = statement.expression

@@ -165,6 +165,16 @@ _RENAME_PAIR = rf"({_NAME})\s+TO\s+({_NAME})"
 _RENAME_TABLE = re.compile(rf"^\s*RENAME\s+TABLES?\s+({_RENAME_PAIR}(?:\s*,\s*{_RENAME_PAIR})*)\s*;?\s*$", re.I)
 
 
+_EXECUTABLE_COMMENT = re.compile(r"/\*!(\d{5,6})?(.*?)\*/", re.S)
+_SERVER_VERSION = 80039  # MYSQL_VERSION as a version comment writes it
+
+
+def executable_comments(text: str) -> str:
+    """MySQL runs /*!NNNNN ... */ (mysqldump's SET lines) when its version is at least NNNNN: unwrap them."""
+    return _EXECUTABLE_COMMENT.sub(
+        lambda m: f" {m.group(2)} " if m.group(1) is None or int(m.group(1)) <= _SERVER_VERSION else " ", text)
+
+
 def rename_table_as_alter(text: str) -> str | None:
     """RENAME TABLE a TO b[, c TO d]: the same as ALTER TABLE ... RENAME TO statements, in order."""
     match = _RENAME_TABLE.match(text)
@@ -222,10 +232,16 @@ def create_table_hook(front: FrontEnd, text: str, placeholders: Placeholders) ->
     return attrs.evolve(plan, sql=f"{plan.sql}; {comment}")
 
 
+_KEYS_SWITCH = re.compile(r"^\s*ALTER\s+TABLE\s+\S+\s+(?:DISABLE|ENABLE)\s+KEYS\s*;?\s*$", re.I)
+
+
 def alter_table_hook(front: FrontEnd, text: str, placeholders: Placeholders) -> Plan | None:
     """ALTER TABLE ... ADD / MODIFY COLUMN: also record the new columns' MySQL types."""
     if not _ALTER_TABLE.match(text):
         return None
+    if _KEYS_SWITCH.match(text):
+        # mysqldump's /*!40000 ALTER TABLE t DISABLE KEYS */: MyISAM only; InnoDB ignores it, as here.
+        return Plan(Kind.SESSION, "", placeholders, verb="ALTER TABLE")
     statement = parse_single(front, text)
     if not isinstance(statement, exp.Alter):
         return None
