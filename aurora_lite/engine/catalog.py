@@ -44,7 +44,8 @@ class DdlChange:
     """One logged catalog change: DuckDB statements to run and their effect on TableInfo."""
 
     statements: tuple[str, ...]
-    effect: tuple[Any, ...] | None  # ("create", TableInfo) | ("drop", names) | ("rename", old, new) | ("key", name, key)
+    effect: tuple[Any, ...] | None  # ("create", TableInfo) | ("drop", names) | ("rename", old, new)
+    #                                 | ("key", name, key, sequences): after an ALTER TABLE
 
     def encode(self) -> bytes:
         """DDL record payload."""
@@ -113,14 +114,22 @@ class Catalog:
             if info is not None:
                 self.tables[new] = attrs.evolve(info, name=new)
         elif verb == "key":
-            name, key = effect[1], effect[2]
+            name = effect[1]
             if name in self.tables:
-                self.tables[name] = attrs.evolve(self.tables[name], key=tuple(key))
+                self.tables[name] = altered(self.tables[name], effect)
 
     def note_sequence(self, name: str, value: int, reset: bool = False) -> None:
         """Remember the highest committed value of a sequence (or, reset, the value it was set back to)."""
         if reset or value > self.sequences.get(name, 0):
             self.sequences[name] = value
+
+
+def altered(info: TableInfo, effect: tuple[Any, ...]) -> TableInfo:
+    """info after an ALTER TABLE effect ("key", name, key[, sequences]): its key and the sequences feeding it."""
+    info = attrs.evolve(info, key=tuple(effect[2]))
+    if len(effect) > 3:  # effects logged before sequences were recorded have three parts
+        info = attrs.evolve(info, sequences=tuple(tuple(s) for s in effect[3]))
+    return info
 
 
 def _encode_effect(effect: tuple[Any, ...] | None) -> Any:
@@ -135,7 +144,8 @@ def _encode_effect(effect: tuple[Any, ...] | None) -> Any:
         return ["drop", [[n.schema, n.name] for n in effect[1]]]
     if verb == "rename":
         return ["rename", [effect[1].schema, effect[1].name], [effect[2].schema, effect[2].name]]
-    return ["key", [effect[1].schema, effect[1].name], list(effect[2])]
+    return ["key", [effect[1].schema, effect[1].name], list(effect[2]), *([[list(s) for s in effect[3]]]
+                                                                          if len(effect) > 3 else [])]
 
 
 def _decode_effect(raw: Any) -> tuple[Any, ...] | None:
@@ -150,4 +160,6 @@ def _decode_effect(raw: Any) -> tuple[Any, ...] | None:
         return ("drop", tuple(TableName(s, n) for s, n in raw[1]))
     if verb == "rename":
         return ("rename", TableName(*raw[1]), TableName(*raw[2]))
+    if len(raw) > 3:
+        return ("key", TableName(*raw[1]), tuple(raw[2]), tuple((c, s) for c, s in raw[3]))
     return ("key", TableName(*raw[1]), tuple(raw[2]))

@@ -10,6 +10,7 @@ failed MySQL statement rebuilds the transaction.
 """
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -17,7 +18,7 @@ import attrs
 from ..sql.plan import Plan, TableName
 from ..storage.records import RecordKind, RedoRecord
 from . import row_capture, sequences
-from .catalog import CATALOG_PAGE, DdlChange, TableInfo
+from .catalog import CATALOG_PAGE, DdlChange, TableInfo, altered
 from .result import Result
 
 if TYPE_CHECKING:
@@ -61,8 +62,9 @@ def run_ddl(session: Session, plan: Plan, params: list[Any]) -> Result:
 def _ddl_effect(session: Session, plan: Plan) -> tuple[Any, ...] | None:
     if plan.ddl_effect is None:
         if plan.table is not None and plan.verb.startswith("ALTER"):
-            # ALTER TABLE may add or drop a primary key: record the key as it is now.
-            return ("key", plan.table, _key_of(session, plan.table))
+            # ALTER TABLE may add or drop a primary key, or make a sequence feed a column
+            # (pg_dump's SET DEFAULT nextval): record both as they are now.
+            return ("key", plan.table, _key_of(session, plan.table), _sequences_of(session, plan.table))
         return None
     verb, target = plan.ddl_effect
     if verb in ("create", "create_as"):
@@ -74,6 +76,23 @@ def _ddl_effect(session: Session, plan: Plan) -> tuple[Any, ...] | None:
     if verb == "rename":
         return ("rename", target[0], target[1])
     return None
+
+
+_NEXTVAL = re.compile(r"^nextval\('(?:[^'.]+\.)?([^'.]+)'\)$", re.I)
+
+
+def _sequences_of(session: Session, name: TableName) -> tuple[tuple[str, str], ...]:
+    """(column, sequence) for each column whose default draws from a sequence, in column order."""
+    rows = session.cursor.execute(
+        "SELECT column_name, column_default FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = ? AND lower(table_name) = ? AND column_default IS NOT NULL ORDER BY column_index",
+        [name.schema, name.name]).fetchall()
+    found = []
+    for column, default in rows:
+        match = _NEXTVAL.match(default.strip())
+        if match:
+            found.append((column, match.group(1)))
+    return tuple(found)
 
 
 def _key_of(session: Session, name: TableName) -> tuple[str, ...]:
@@ -123,4 +142,4 @@ class Overlay:
             # cached as the committed one: IndexError once the ALTER was rolled back).
             info = tables.get(effect[1]) or self._session.instance.catalog.get(effect[1])
             if info is not None:
-                tables[effect[1]] = attrs.evolve(info, key=tuple(effect[2]))
+                tables[effect[1]] = altered(info, effect)

@@ -12,6 +12,7 @@ functions.py        TRANSFORM part: catalog functions ORMs call, version(), curr
 catalog_views.py    TRANSFORM part: information_schema / pg_catalog relations over the session's catalog
 catalog_sources.py  (read by catalog_views.py) oids, the type table, the base DuckDB queries
 server.py           session functions and relation: pg_backend_pid(), current_user, settings
+pg_dump.py          PRE_PARSE + TRANSFORM part: what pg_dump writes (OWNER TO, ONLY, sequence AS / CACHE)
 ==================  ================================================================================
 
 Known limits (tests/sql/test_postgres.py shows what is covered):
@@ -38,6 +39,7 @@ from .catalog_sources import (
     PG_TOAST_OID,
     PUBLIC_OID,
 )
+from . import pg_dump
 from .pre_parse import _pre_parse
 from .rewrite import transform
 from .server import DEFAULT_SETTINGS, FUNCTIONS, RELATIONS, SETTINGS_RELATION, VERSION
@@ -53,10 +55,12 @@ def register() -> None:
         session_functions.register(function)
     for relation in RELATIONS:
         session_functions.register_relation(relation)
-    if _pre_parse not in emulation.PRE_PARSE["postgres"]:
-        emulation.PRE_PARSE["postgres"].append(_pre_parse)
-    if transform not in emulation.TRANSFORMS["postgres"]:
-        emulation.TRANSFORMS["postgres"].append(transform)
+    for hook in (pg_dump.pre_parse, _pre_parse):
+        if hook not in emulation.PRE_PARSE["postgres"]:
+            emulation.PRE_PARSE["postgres"].append(hook)
+    for rewrite in (pg_dump.transform, transform):
+        if rewrite not in emulation.TRANSFORMS["postgres"]:
+            emulation.TRANSFORMS["postgres"].append(rewrite)
 
 
 register()
