@@ -17,15 +17,19 @@ tests in ``tests/e2e`` load the Chinook scripts with):
   the end of its line (``\\c chinook;``: psql drops the trailing semicolon).
 
 Comments between statements are dropped (as both clients do by default); comments
-inside a statement are kept with it.
+inside a statement are kept with it. A PostgreSQL ``COPY ... FROM stdin`` statement
+takes the lines after it up to ``\\.`` as its data (``Statement.copy_data``), as psql
+does, and `run_script` loads them (text format).
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from ..dbapi.exceptions import NotSupportedError
 
 if TYPE_CHECKING:
     from ..dbapi.connection import Connection
@@ -42,6 +46,7 @@ class Statement:
     text: str
     line: int
     meta: bool = False  # a psql meta-command (\c ...)
+    copy_data: tuple[str, ...] | None = None  # COPY ... FROM stdin: the data lines psql sends after it
 
 
 class ScriptError(Exception):
@@ -56,6 +61,8 @@ class ScriptError(Exception):
 
 
 _DELIMITER = re.compile(r"DELIMITER[ \t]+(\S+)[ \t]*(?:\n|$)", re.IGNORECASE)
+_COPY_FROM_STDIN = re.compile(r"^\s*COPY\s+(?P<table>[\w.\"]+)\s*(?:\((?P<columns>[^)]*)\))?\s+FROM\s+stdin"
+                              r"(?P<options>\s+.*)?$", re.IGNORECASE | re.DOTALL)
 
 
 def dialect_of(name: str) -> str:
@@ -101,6 +108,9 @@ def run_script(connection: Connection, text: str, *, source: str = "<script>") -
     try:
         for statement in statements:
             try:
+                if statement.copy_data is not None:
+                    _copy_in(cursor, statement)
+                    continue
                 cursor.execute(statement.text)
             except Exception as exc:
                 head = " ".join(statement.text.split())
@@ -110,6 +120,41 @@ def run_script(connection: Connection, text: str, *, source: str = "<script>") -
     finally:
         cursor.close()
     return len(statements)
+
+
+def _copy_in(cursor: Any, statement: Statement) -> None:
+    """Load a COPY ... FROM stdin block (PostgreSQL's text format) as one executemany INSERT."""
+    match = _COPY_FROM_STDIN.match(statement.text)
+    options = (match.group("options") or "").strip()
+    if options and not re.fullmatch(r"(?:WITH\s*)?\(\s*FORMAT\s+text\s*\)", options, re.IGNORECASE):
+        raise NotSupportedError(f"COPY ... FROM stdin {options}: only the text format (pg_dump's) is supported")
+    rows = [tuple(_copy_field(field) for field in line.split("\t")) for line in statement.copy_data]
+    if not rows:
+        return
+    columns = f" ({match.group('columns')})" if match.group("columns") else ""
+    marks = ", ".join(["%s"] * len(rows[0]))
+    cursor.executemany(f"INSERT INTO {match.group('table')}{columns} VALUES ({marks})", rows)
+
+
+_COPY_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))")
+_COPY_CHARS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copy_field(field: str) -> str | None:
+    """One field of COPY's text format: \\N is NULL; backslash escapes as PostgreSQL reads them."""
+    if field == "\\N":
+        return None
+    if "\\" not in field:
+        return field
+
+    def unescape(m: re.Match[str]) -> str:
+        if m.group(1):
+            return chr(int(m.group(1), 8))
+        if m.group(2):
+            return chr(int(m.group(2), 16))
+        return _COPY_CHARS.get(m.group(3), m.group(3))
+
+    return _COPY_ESCAPE.sub(unescape, field)
 
 
 def run_file(connection: Connection, path: str | Path) -> int:
@@ -160,9 +205,18 @@ def _scan(text: str, dialect: str) -> tuple[list[Statement], bool]:
                 continue
             start = i
         if text.startswith(delimiter, i):
-            statements.append(Statement(text[start:i].rstrip(), line_at(start)))
+            statement = Statement(text[start:i].rstrip(), line_at(start))
             start = None
             i += len(delimiter)
+            if not mysql and _COPY_FROM_STDIN.match(statement.text):
+                # psql sends the lines after it, up to a line "\.", as the COPY's data.
+                first = text.find("\n", i)
+                first = n if first < 0 else first + 1
+                end = text.find("\n\\.", first - 1)
+                stop = n if end < 0 else end + 1
+                statement = attrs.evolve(statement, copy_data=tuple(text[first:stop].splitlines()))
+                i = n if end < 0 else end + 3
+            statements.append(statement)
             continue
         if c in "'\"`" or (not mysql and c == "$"):
             i, closed = _quote(text, i, mysql)

@@ -84,3 +84,43 @@ def test_ownership_statements_change_nothing_and_a_reader_refuses_them(cluster):
     with pytest.raises(al.InternalError) as info:
         cluster.connect("reader", autocommit=True).cursor().execute("ALTER TABLE public.users OWNER TO someone")
     assert info.value.sqlstate == "25006"
+
+
+COPY_DUMP = """\
+CREATE TABLE public.notes (
+    id integer NOT NULL,
+    body text,
+    at timestamp with time zone
+);
+COPY public.notes (id, body, at) FROM stdin;
+1\tplain\t2024-01-01 00:00:00+00
+2\t\\N\t\\N
+3\ttab\\there, backslash \\\\ and \\x41\t2024-01-03 12:00:00+00
+\\.
+
+
+ALTER TABLE ONLY public.notes
+    ADD CONSTRAINT notes_pkey PRIMARY KEY (id);
+"""
+
+
+def test_copy_from_stdin_blocks_load_as_psql_sends_them():
+    # pg_dump's default data format: COPY ... FROM stdin, tab-separated, \\N for NULL, backslash escapes.
+    with al.Cluster("aurora-postgresql") as cluster:
+        connection = cluster.connect(autocommit=True)
+        assert run_script(connection, COPY_DUMP) == 3
+        cursor = connection.cursor()
+        cursor.execute("SELECT id, body, at IS NULL FROM notes ORDER BY id")
+        assert cursor.fetchall() == [(1, "plain", False), (2, None, True),
+                                     (3, "tab\there, backslash \\ and A", False)]
+        with pytest.raises(al.errors.UniqueViolation):
+            cursor.execute("INSERT INTO notes (id) VALUES (1)")
+
+
+def test_copy_in_another_format_is_refused_clearly():
+    with al.Cluster("aurora-postgresql") as cluster:
+        connection = cluster.connect(autocommit=True)
+        script = "CREATE TABLE t (a int);\nCOPY t (a) FROM stdin WITH (FORMAT csv);\n1\n\\.\n"
+        with pytest.raises(Exception) as info:
+            run_script(connection, script)
+        assert isinstance(info.value.__cause__, al.NotSupportedError)
