@@ -72,11 +72,17 @@ def kv_row(i: int) -> tuple[int, str, float]:
 
 # ------------------------------------------------------------------ engines
 class Engine:
-    """One database under test: its driver's connection, placeholder and transaction calls."""
+    """One database under test: its driver's connection, placeholder and transaction calls.
+
+    open() sets conn (the driver's connection) and cur (what executes: a cursor, or
+    DuckDB's connection itself); the calls below go to them as PEP 249 spells them.
+    """
 
     name = "?"
     kind = "memory"  # or "disk"
     placeholder = "?"
+    conn: Any
+    cur: Any
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -88,19 +94,19 @@ class Engine:
         raise NotImplementedError
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        raise NotImplementedError
+        return self.cur.execute(sql, params)
 
     def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        raise NotImplementedError
+        self.cur.executemany(sql, rows)
 
     def fetchone(self) -> Any:
-        raise NotImplementedError
+        return self.cur.fetchone()
 
     def fetchall(self) -> list[Any]:
-        raise NotImplementedError
+        return self.cur.fetchall()
 
     def commit(self) -> None:
-        raise NotImplementedError
+        self.conn.commit()
 
     def load(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """Set-up data (not timed), by the driver's fastest plain route; executemany by default."""
@@ -137,18 +143,6 @@ class Aurora(Engine):
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return self.cur.execute(sql, params or None)
 
-    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self.cur.executemany(sql, rows)
-
-    def fetchone(self) -> Any:
-        return self.cur.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self.cur.fetchall()
-
-    def commit(self) -> None:
-        self.conn.commit()
-
 
 class DuckDB(Engine):
     def __init__(self, workdir: Path, disk: bool) -> None:
@@ -160,39 +154,30 @@ class DuckDB(Engine):
     def open(self) -> None:
         self._n += 1
         self.path = self.workdir / f"duck-{self._n}.duckdb" if self.kind == "disk" else None
-        self.con = duckdb.connect(str(self.path) if self.path else ":memory:")
-        self.con.execute("BEGIN")
+        self.conn = self.cur = duckdb.connect(str(self.path) if self.path else ":memory:")
+        self.conn.execute("BEGIN")
 
     def close(self) -> None:
-        self.con.close()
+        self.conn.close()
         if self.path is not None:
             for p in self.workdir.glob(self.path.name + "*"):
                 p.unlink()
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        return self.con.execute(sql, list(params) if params else None)
-
-    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self.con.executemany(sql, rows)
-
-    def fetchone(self) -> Any:
-        return self.con.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self.con.fetchall()
+        return self.conn.execute(sql, list(params) if params else None)
 
     def commit(self) -> None:
-        self.con.execute("COMMIT")
-        self.con.execute("BEGIN")  # like PEP 249: the next statement is in a transaction again
+        self.conn.execute("COMMIT")
+        self.conn.execute("BEGIN")  # like PEP 249: the next statement is in a transaction again
 
     def load(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         # DuckDB's executemany runs row by row (~0.5 ms a row); set-up data goes in through Arrow.
         import pyarrow as pa
 
         columns = list(zip(*rows))
-        self.con.register("setup_rows", pa.table({f"c{i}": list(c) for i, c in enumerate(columns)}))
-        self.con.execute(f"INSERT INTO {table} SELECT * FROM setup_rows")
-        self.con.unregister("setup_rows")
+        self.conn.register("setup_rows", pa.table({f"c{i}": list(c) for i, c in enumerate(columns)}))
+        self.conn.execute(f"INSERT INTO {table} SELECT * FROM setup_rows")
+        self.conn.unregister("setup_rows")
         self.commit()
 
 
@@ -206,32 +191,17 @@ class SQLite(Engine):
     def open(self) -> None:
         self._n += 1
         self.path = self.workdir / f"sqlite-{self._n}.db" if self.kind == "disk" else None
-        self.con = sqlite3.connect(str(self.path) if self.path else ":memory:")
+        self.conn = sqlite3.connect(str(self.path) if self.path else ":memory:")
         if self.path is not None:
-            self.con.execute("PRAGMA journal_mode=WAL")
-            self.con.execute("PRAGMA synchronous=FULL")
-        self.cur = self.con.cursor()
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+        self.cur = self.conn.cursor()
 
     def close(self) -> None:
-        self.con.close()
+        self.conn.close()
         if self.path is not None:
             for p in self.workdir.glob(self.path.name + "*"):
                 p.unlink()
-
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        return self.cur.execute(sql, params)
-
-    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self.cur.executemany(sql, rows)
-
-    def fetchone(self) -> Any:
-        return self.cur.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self.cur.fetchall()
-
-    def commit(self) -> None:
-        self.con.commit()
 
 
 # ------------------------------------------------------------------ workloads

@@ -88,16 +88,17 @@ def _registered(cursor: duckdb.DuckDBPyConnection, rows: pa.Table) -> Iterator[N
 
 
 def _as_parameters(rows: pa.Table) -> bool:
-    return rows.num_rows <= PARAMETER_ROWS and all(_exact_parameter(f.type) for f in rows.schema)
+    return rows.num_rows <= PARAMETER_ROWS and all(python_exact(f.type) for f in rows.schema)
 
 
-def _exact_parameter(kind: pa.DataType) -> bool:
-    """True for Arrow types whose Python values DuckDB binds back to the same value."""
+def python_exact(kind: pa.DataType) -> bool:
+    """True for Arrow types whose values survive a trip through Python values (and DuckDB's binding of them)."""
     if pa.types.is_timestamp(kind) or pa.types.is_time64(kind):
         return kind.unit == "us"  # Python's datetime stops at microseconds
     return (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
             or pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind)
-            or pa.types.is_date32(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
+            or pa.types.is_date32(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+            or pa.types.is_null(kind))
 
 
 def _flat(rows: pa.Table) -> list:

@@ -29,7 +29,7 @@ from ..sql.plan import Plan, TableName
 from ..storage.errors import QuorumUnavailableError, StorageError
 from ..storage.records import RecordKind, RedoRecord
 from . import duck
-from .apply import apply_ddl, load_table
+from .apply import apply_ddl, load_table, python_exact
 from .catalog import (
     CATALOG_PAGE,
     CATALOG_PAGES,
@@ -55,14 +55,6 @@ def _remember(cache: dict, key: Any, value: Any) -> None:
     cache[key] = value
     if len(cache) > _CACHE_LIMIT:
         del cache[next(iter(cache))]
-
-
-def _plain(kind: pa.DataType) -> bool:
-    """True for Arrow types that DuckDB's Python values convert back to without loss."""
-    return (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
-            or pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind)
-            or pa.types.is_date32(kind) or pa.types.is_timestamp(kind) or pa.types.is_time64(kind)
-            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_null(kind))
 
 
 class Instance:
@@ -234,7 +226,7 @@ class Instance:
         if info.name not in overlay and key in self._image_schemas:
             return self._image_schemas[key]
         schema = cursor.execute(f"SELECT * FROM {info.name.sql()} LIMIT 0").to_arrow_table().schema
-        if not all(_plain(field.type) for field in schema):
+        if not all(python_exact(field.type) for field in schema):
             schema = None
         if info.name not in overlay:  # a table this transaction changed may look different to others
             _remember(self._image_schemas, key, schema)

@@ -62,6 +62,8 @@ class NamedLocks:
 
     def end_transaction(self, session: Any) -> None:
         """The session's transaction ended: its transaction-level locks go."""
+        if not self._transaction:  # every transaction ends here: most never took one
+            return
         with self._cond:
             for (owner, key), times in list(self._transaction.items()):
                 if owner is session:

@@ -58,16 +58,9 @@ def run_campaign(seeds: Iterable[int], *, long: bool = False, steps: int | None 
     """Replay the regression list, then run each seed; returns the totals and the failing runs."""
     result = CampaignResult()
     started = time.perf_counter()
-    if replay_regressions:
-        for seed, options, _why in REGRESSIONS:
-            one = run_seed(seed, bug=bug, **options)
-            result.add(one)
-            result.regressions += 1
-            if progress is not None:
-                progress(one)
-            if stop_on_failure and not one.ok:
-                result.seconds = time.perf_counter() - started
-                return result
+    if replay_regressions and not _replay_regressions(result, bug, progress, stop_on_failure):
+        result.seconds = time.perf_counter() - started
+        return result
     for seed in seeds:
         one = run_seed(seed, long=long, steps=steps, bug=bug)
         result.add(one)
@@ -77,6 +70,20 @@ def run_campaign(seeds: Iterable[int], *, long: bool = False, steps: int | None 
             break
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _replay_regressions(result: CampaignResult, bug: str | None, progress: Callable[[SeedResult], None] | None,
+                        stop_on_failure: bool) -> bool:
+    """Run every seed of the regression list into result; False if one failed and the campaign stops."""
+    for seed, options, _why in REGRESSIONS:
+        one = run_seed(seed, bug=bug, **options)
+        result.add(one)
+        result.regressions += 1
+        if progress is not None:
+            progress(one)
+        if stop_on_failure and not one.ok:
+            return False
+    return True
 
 
 def _run_chunk(seeds: list[int], long: bool, steps: int | None, bug: str | None) -> list[SeedResult]:
@@ -93,12 +100,7 @@ def run_parallel(seeds: Iterable[int], *, jobs: int, long: bool = False, steps: 
     result = CampaignResult()
     started = time.perf_counter()
     if replay_regressions:
-        for seed, options, _why in REGRESSIONS:
-            one = run_seed(seed, bug=bug, **options)
-            result.add(one)
-            result.regressions += 1
-            if progress is not None:
-                progress(one)
+        _replay_regressions(result, bug, progress, stop_on_failure=False)
     seeds = list(seeds)
     chunks = [seeds[i:i + chunk] for i in range(0, len(seeds), chunk)]
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
